@@ -1,0 +1,113 @@
+//! Late replies go out through the customer-service API.
+
+use async_trait::async_trait;
+
+use crate::bot::{
+    Bot, CustomBody, MediaBody, MusicBody, NewsArticle, NewsBody, RequestError, VideoBody,
+};
+use crate::reply::Reply;
+use crate::update::OpenId;
+
+/// Delivers a reply that missed the callback deadline.
+#[async_trait]
+pub trait DeferredDelivery: Send + Sync + 'static {
+    /// Sends `reply` to `to`. Errors are the implementation's to report.
+    async fn deliver(&self, to: &OpenId, reply: Reply);
+}
+
+/// Sends late replies as customer-service messages through a [`Bot`].
+#[derive(Clone, Debug)]
+pub struct KfDelivery {
+    bot: Bot,
+}
+
+impl KfDelivery {
+    /// Delivers through `bot`.
+    pub fn new(bot: Bot) -> Self {
+        Self { bot }
+    }
+
+    async fn send(&self, to: &OpenId, reply: Reply) -> Result<(), RequestError> {
+        let body = match reply {
+            Reply::Success => return Ok(()),
+            Reply::TransferCustomerService { kf_account } => {
+                // A hand-over cannot be sent as a message; open the session directly.
+                return match kf_account {
+                    Some(account) => self.bot.create_kf_session(&account, to).await,
+                    None => {
+                        tracing::warn!(user = %to, "late transfer to any agent cannot be delivered");
+                        Ok(())
+                    }
+                };
+            }
+            other => match kf_body(other) {
+                Some(body) => body,
+                None => return Ok(()),
+            },
+        };
+        self.bot.send_custom(to, body).await
+    }
+}
+
+fn kf_body(reply: Reply) -> Option<CustomBody> {
+    Some(match reply {
+        Reply::Text(content) => CustomBody::Text {
+            text: crate::bot::TextBody { content },
+        },
+        Reply::Image { media_id } => CustomBody::Image {
+            image: MediaBody { media_id },
+        },
+        Reply::Voice { media_id } => CustomBody::Voice {
+            voice: MediaBody { media_id },
+        },
+        Reply::Video {
+            media_id,
+            title,
+            description,
+        } => CustomBody::Video {
+            video: VideoBody {
+                media_id,
+                thumb_media_id: String::new(),
+                title,
+                description,
+            },
+        },
+        Reply::Music(m) => CustomBody::Music {
+            music: MusicBody {
+                title: m.title,
+                description: m.description,
+                musicurl: m.music_url.unwrap_or_default(),
+                hqmusicurl: m.hq_music_url.unwrap_or_default(),
+                thumb_media_id: m.thumb_media_id,
+            },
+        },
+        Reply::News(articles) => CustomBody::News {
+            news: NewsBody {
+                articles: articles
+                    .into_iter()
+                    .take(1)
+                    .map(|a| NewsArticle {
+                        title: a.title,
+                        description: a.description,
+                        url: a.url,
+                        picurl: a.pic_url,
+                    })
+                    .collect(),
+            },
+        },
+        Reply::Success | Reply::TransferCustomerService { .. } => return None,
+    })
+}
+
+#[async_trait]
+impl DeferredDelivery for KfDelivery {
+    async fn deliver(&self, to: &OpenId, reply: Reply) {
+        if let Err(error) = self.send(to, reply).await {
+            if error.is_outside_window() || error.is_quota_exceeded() {
+                tracing::warn!(user = %to, %error, "late reply could not reach the user");
+            } else {
+                tracing::error!(user = %to, %error, "late reply failed");
+            }
+        }
+    }
+}
