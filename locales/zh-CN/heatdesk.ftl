@@ -1,0 +1,89 @@
+# heatdesk：面向居民的界面文字（简体中文）。
+# 规范话术的答复在 phrasebook/ 中，不在这里。两种语言的文件必须有完全相同的消息 id。
+
+## 欢迎与兜底
+
+bot-welcome =
+    您好，欢迎关注{ $company }！我是供热智能客服，可以帮您：
+    1. 查询欠费、在线缴纳热费
+    2. 暖气不热报修、预约上门测温
+    3. 办理停供、复供，查询办理进度
+    4. 开具电子发票、增值税专用发票
+    5. 户号绑定、过户更名、面积核实
+    6. 查询供暖时间、收费标准和营业厅地址
+    直接发文字说出您的问题就行，比如“暖气不热”“查欠费”“我要报停”。
+    需要人工服务请回复“转人工”；漏水等紧急情况请直接拨打{ $hotline }。
+bot-not-understood = 抱歉，我没有理解您的意思。请换个说法简单描述一下您的问题，比如“暖气不热”“怎么交费”；也可以回复“转人工”，或拨打服务热线{ $hotline }。
+bot-clarify-intro = 您是想问：
+bot-clarify-option = { $n }. { $title }
+bot-clarify-outro = 请回复对应的序号；如果都不是，请换个说法再描述一下。
+bot-unsupported-kind = 抱歉，我暂时还看不懂这条消息（{ $kind }）。请用文字简要描述您的问题，我会尽快为您解答；需要人工服务请回复“转人工”。
+bot-service-unavailable = 抱歉，系统暂时无法完成您的请求。您的诉求我们已经记录，会尽快回复您；如情况紧急，请拨打{ $hotline }。
+bot-reply-later = 您的消息已收到，我们正在处理，稍后回复您，请留意公众号消息。
+
+## 消息类型名称
+
+kind-image = 图片
+kind-voice = 语音
+kind-video = 视频
+kind-shortvideo = 小视频
+kind-location = 位置
+kind-link = 链接
+kind-file = 文件
+kind-unknown = 未知类型
+
+## 接口错误
+
+error-bad-request = 请求格式不正确，请检查后重试。
+error-empty-text = 消息内容不能为空。
+error-text-too-long = 消息太长了，请控制在 { $max } 个字以内。
+error-payload-too-large = 提交的内容太大，无法处理。
+error-unsupported-media = 不支持该内容格式。
+error-not-found = 没有找到您要的内容。
+error-internal = 系统内部出错，请稍后再试。
+error-unauthorized = 请先登录或提供有效的身份凭证。
+error-forbidden = 您没有权限进行此操作。
+error-rate-limited = 操作太频繁了，请稍后再试。
+
+## 标签
+
+confidence-high = 高
+confidence-medium = 中
+confidence-low = 低
+channel-wechat = 微信公众号
+channel-hotline = 服务热线
+channel-counter = 营业厅窗口
+
+## 办理时向居民询问的信息
+
+slot-account-no = 请提供您的户号（用户编号），可在缴费票据、电子发票或缴费卡上查到。
+slot-phone = 请留一个方便联系您的手机号码。
+slot-address = 请提供详细地址：所在区、小区名称、楼号、单元和门牌号。
+slot-problem = 请简单描述一下情况，比如哪个房间、哪组暖气、从什么时候开始的。
+slot-date = 您希望哪天上门？可以回复“明天”“周六”或具体日期，如“11月20日”。
+slot-time-of-day = 您方便的时间是上午还是下午？
+slot-photo = 如方便，可以发一张暖气片、阀门或室内温度计的照片；没有的话回复“跳过”。
+slot-area = 请输入您认为正确的采暖面积（平方米），如“86.5”。
+slot-evidence = 请上传不动产权证或购房合同上面积那一页的照片。
+slot-verification = 为保护您的信息，请回复户主姓名，或预留手机号的后4位。
+slot-reason = 方便说一下办理原因吗？比如房屋空置、外出过冬、出租未住人；不想说可以回复“跳过”。
+slot-confirm = 请核对以上信息。确认办理请回复“确认”，如需取消请回复“取消”。
+slot-district = 请问您在哪个区？回复 1 海勃湾区、2 乌达区、3 海南区。
+slot-invoice-party = 请问发票开给个人还是单位？回复 1 个人、2 单位。
+slot-invoice-kind = 请选择发票类型：1 电子普通发票、2 纸质普通发票、3 增值税专用发票（仅限单位）。
+slot-invoice-title = 请输入发票抬头：个人填写姓名，单位填写单位全称。
+slot-tax-no = 请输入单位的纳税人识别号（统一社会信用代码）。
+slot-invoice-tax-no = 请输入单位的纳税人识别号（统一社会信用代码）；个人发票可回复“跳过”。
+slot-email = 请输入接收电子发票的邮箱地址。
+slot-invoice-email = 请输入接收电子发票的邮箱地址；不需要邮箱接收的可回复“跳过”。
+
+## 输入校验与对话状态
+
+slot-invalid-account-no = 这个户号好像不对，请核对后重新输入。户号可在缴费票据或缴费卡上查到；找不到的话可以回复“查户号”。
+slot-invalid-phone = 手机号码格式不正确，请输入11位手机号码。
+slot-invalid-date = 没能识别这个日期，请回复如“明天”“下周一”或“11月20日”。
+slot-date-in-past = 这个日期已经过去了，请选择今天或以后的日期。
+slot-invalid-area = 面积格式不正确，请只输入数字，单位是平方米，如“86.5”。
+slot-confirm-yes-no = 请回复“确认”继续办理，或回复“取消”结束办理。
+dialogue-cancelled = 好的，本次办理已取消。如需重新办理，随时告诉我。
+dialogue-timeout-restart = 由于较长时间没有收到您的回复，本次办理已结束。如需继续，请重新发送您要办理的事项。

@@ -1,0 +1,116 @@
+//! Building the application from settings: storage, locales, the engine. Kept apart from
+//! serving so tests build the same application on port 0.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use crate::catalog::Sources;
+use crate::config::Settings;
+use crate::i18n::Locales;
+use crate::nlu::{self, EngineHandle, Reload};
+use crate::storage::{self, Publication, Storage};
+
+/// What every handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub engine: Arc<EngineHandle>,
+    pub storage: Arc<dyn Storage>,
+    pub locales: Arc<Locales>,
+}
+
+impl Settings {
+    pub fn sources(&self) -> Sources {
+        Sources {
+            intents_dir: self.intents_dir.clone(),
+            phrasebook_dir: self.phrasebook_dir.clone(),
+            locales_dir: self.locales_dir.clone(),
+        }
+    }
+}
+
+impl AppState {
+    /// Opens the database, loads locales and builds the engine (off the async runtime).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let storage = storage::open(settings.database_url.expose())
+            .await
+            .context("opening the database")?;
+        let locales = Locales::load(&settings.locales_dir, &settings.default_locale)
+            .context("loading locales")?;
+        let sources = settings.sources();
+        let nlu_settings = settings.nlu.clone();
+        let engine = tokio::task::spawn_blocking({
+            let sources = sources.clone();
+            move || nlu::build_from(&sources, &nlu_settings)
+        })
+        .await?
+        .context("building the phrasebook engine")?;
+        let handle = EngineHandle::new(engine, sources, settings.nlu.clone());
+        let state = Self {
+            settings: Arc::new(settings),
+            engine: Arc::new(handle),
+            storage,
+            locales: Arc::new(locales),
+        };
+        state.record_publication().await;
+        Ok(state)
+    }
+
+    async fn record_publication(&self) {
+        let engine = self.engine.current();
+        let catalog = engine.catalog();
+        let p = Publication {
+            version: catalog.version.clone(),
+            entries: catalog.published().count() as i64,
+            published_at: Utc::now(),
+        };
+        match self.storage.record_publication(&p).await {
+            Ok(true) => {
+                tracing::info!(version = %p.version, entries = p.entries, "phrasebook version published")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot record the phrasebook version"),
+        }
+    }
+
+    /// Watches the data files and swaps in a rebuilt engine when they change.
+    pub fn spawn_watcher(&self) {
+        let every = self.settings.nlu.watch_interval_secs;
+        if every == 0 {
+            return;
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(every));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match state.engine.reload().await {
+                    Ok(Reload::Unchanged) => {}
+                    Ok(Reload::Swapped { from, to }) => {
+                        tracing::info!(%from, %to, "phrasebook changed; engine swapped");
+                        state.record_publication().await;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "phrasebook change not applied"),
+                }
+            }
+        });
+    }
+}
+
+/// Builds and serves until a shutdown signal.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let listen = settings.listen;
+    let state = AppState::build(settings).await?;
+    state.spawn_watcher();
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, database = ?state.storage.backend(), "heatdesk is listening");
+    crate::http::serve(listener, crate::http::router(state)).await?;
+    Ok(())
+}

@@ -1,0 +1,524 @@
+//! Reading the data files, with every problem reported as `file:line: message`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use super::diag::{line_of, Diagnostic, Diagnostics};
+use super::model::*;
+use crate::domain::{EntryId, IntentId, CONTRACT_INTENTS};
+use crate::i18n;
+
+/// Where the catalogue's files are.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub intents_dir: PathBuf,
+    pub phrasebook_dir: PathBuf,
+    pub locales_dir: PathBuf,
+}
+
+/// Longest `wechat` reply, in characters, that still reads well in a chat bubble.
+const WECHAT_MAX_CHARS: usize = 600;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIntent {
+    id: Spanned<String>,
+    title: BTreeMap<String, String>,
+    kind: IntentKind,
+    description: String,
+    escalation: Escalation,
+    #[serde(default)]
+    priority: Priority,
+    #[serde(default)]
+    patterns: Vec<Spanned<String>>,
+    form: Option<Form>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntryFile {
+    #[serde(default)]
+    entries: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    id: Spanned<String>,
+    intent: Spanned<String>,
+    status: EntryStatus,
+    version: u32,
+    question: Spanned<String>,
+    #[serde(default)]
+    paraphrases: Vec<Spanned<String>>,
+    reply: Spanned<Replies>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFacts {
+    #[serde(default)]
+    #[allow(dead_code)]
+    sample: bool,
+    facts: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSynonyms {
+    #[serde(default)]
+    sets: Vec<Spanned<RawSynonymSet>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSynonymSet {
+    canonical: String,
+    words: Vec<String>,
+}
+
+/// A source file kept in memory with its path, for line numbers.
+struct Source {
+    path: PathBuf,
+    text: String,
+}
+
+impl Source {
+    fn line(&self, offset: usize) -> usize {
+        line_of(&self.text, offset)
+    }
+}
+
+/// Files with one of `extensions` directly in `dir`, sorted by name.
+fn list(dir: &Path, ext: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext) && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+struct Loader {
+    diags: Diagnostics,
+    hasher: Sha256,
+}
+
+impl Loader {
+    fn read(&mut self, path: &Path) -> Option<Source> {
+        match fs::read(path) {
+            Ok(bytes) => {
+                self.hasher.update(
+                    path.file_name()
+                        .map(|n| n.as_encoded_bytes())
+                        .unwrap_or_default(),
+                );
+                self.hasher.update(&bytes);
+                match String::from_utf8(bytes) {
+                    Ok(text) => Some(Source {
+                        path: path.to_path_buf(),
+                        text,
+                    }),
+                    Err(e) => {
+                        let line = line_of(
+                            &String::from_utf8_lossy(e.as_bytes()),
+                            e.utf8_error().valid_up_to(),
+                        );
+                        self.diags.error(path, line, "file is not valid UTF-8");
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                self.diags.error(path, 0, format!("cannot read: {e}"));
+                None
+            }
+        }
+    }
+
+    fn parse<T: for<'de> Deserialize<'de>>(&mut self, src: &Source) -> Option<T> {
+        toml::from_str(&src.text)
+            .map_err(|e| {
+                let line = e.span().map_or(1, |s| src.line(s.start));
+                self.diags
+                    .error(&src.path, line, e.message().trim().to_owned());
+            })
+            .ok()
+    }
+
+    fn files(&mut self, dir: &Path, ext: &str) -> Vec<PathBuf> {
+        list(dir, ext).unwrap_or_else(|e| {
+            self.diags
+                .error(dir, 0, format!("cannot list directory: {e}"));
+            Vec::new()
+        })
+    }
+}
+
+/// Reads and validates every data file. Returns the catalogue when there is no error, and
+/// every finding (errors and warnings) either way.
+pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
+    let mut l = Loader {
+        diags: Diagnostics::default(),
+        hasher: Sha256::new(),
+    };
+    let intents = load_intents(&mut l, &sources.intents_dir);
+    let facts = load_facts(&mut l, &sources.phrasebook_dir);
+    let entries = load_entries(&mut l, &sources.phrasebook_dir, &intents, &facts);
+    let synonyms = load_synonyms(&mut l, &sources.phrasebook_dir);
+    let userdict_path = sources.phrasebook_dir.join("userdict.txt");
+    let userdict = if userdict_path.exists() {
+        l.read(&userdict_path).map(|s| s.text).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let locales_ok = check_locales(&mut l, &sources.locales_dir, &intents);
+    let version = hex::encode(&l.hasher.finalize_reset()[..8]);
+    let catalog = (!l.diags.has_errors() && locales_ok).then(|| Catalog {
+        intents: intents.into_iter().map(|(i, _)| i).collect(),
+        entries,
+        facts,
+        synonyms,
+        userdict,
+        version,
+    });
+    (catalog, l.diags.into_vec())
+}
+
+fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
+    let mut intents: Vec<(Intent, PathBuf)> = Vec::new();
+    for path in l.files(dir, "toml") {
+        let Some(src) = l.read(&path) else { continue };
+        let Some(raw) = l.parse::<RawIntent>(&src) else {
+            continue;
+        };
+        let id_line = src.line(raw.id.span().start);
+        let id = match IntentId::parse(raw.id.get_ref().clone()) {
+            Ok(id) => id,
+            Err(e) => {
+                l.diags.error(&path, id_line, e.to_string());
+                continue;
+            }
+        };
+        if path.file_stem().and_then(|s| s.to_str()) != Some(id.as_str()) {
+            l.diags.error(
+                &path,
+                id_line,
+                format!("intent `{id}` must be in a file named {id}.toml"),
+            );
+        }
+        if let Some((_, other)) = intents.iter().find(|(i, _)| i.id == id) {
+            l.diags.error(
+                &path,
+                id_line,
+                format!("duplicate intent id `{id}` (also in {})", other.display()),
+            );
+            continue;
+        }
+        for p in &raw.patterns {
+            if let Err(e) = regex::Regex::new(p.get_ref()) {
+                let msg = format!(
+                    "pattern does not compile: {}",
+                    e.to_string().replace('\n', " ")
+                );
+                l.diags.error(&path, src.line(p.span().start), msg);
+            }
+        }
+        if raw.title.is_empty() {
+            l.diags.error(&path, id_line, "intent has no title");
+        }
+        intents.push((
+            Intent {
+                id,
+                title: raw.title,
+                kind: raw.kind,
+                description: raw.description,
+                escalation: raw.escalation,
+                priority: raw.priority,
+                patterns: raw.patterns.into_iter().map(Spanned::into_inner).collect(),
+                form: raw.form,
+            },
+            path,
+        ));
+    }
+    for required in CONTRACT_INTENTS {
+        if !intents.iter().any(|(i, _)| i.id.as_str() == required) {
+            l.diags
+                .error(dir, 0, format!("required intent `{required}` is missing"));
+        }
+    }
+    intents
+}
+
+fn load_facts(l: &mut Loader, dir: &Path) -> BTreeMap<String, String> {
+    let path = dir.join("facts.toml");
+    if !path.exists() {
+        return BTreeMap::new();
+    }
+    l.read(&path)
+        .and_then(|src| l.parse::<RawFacts>(&src))
+        .map(|f| f.facts)
+        .unwrap_or_default()
+}
+
+fn load_synonyms(l: &mut Loader, dir: &Path) -> Vec<SynonymSet> {
+    let path = dir.join("synonyms.toml");
+    if !path.exists() {
+        return Vec::new();
+    }
+    let Some(src) = l.read(&path) else {
+        return Vec::new();
+    };
+    let Some(raw) = l.parse::<RawSynonyms>(&src) else {
+        return Vec::new();
+    };
+    let mut owner: HashMap<String, String> = HashMap::new();
+    let mut sets = Vec::new();
+    for set in raw.sets {
+        let line = src.line(set.span().start);
+        let set = set.into_inner();
+        for word in std::iter::once(&set.canonical).chain(&set.words) {
+            if word.trim().is_empty() {
+                l.diags.error(&path, line, "empty word in a synonym set");
+            } else if let Some(other) = owner.insert(word.clone(), set.canonical.clone()) {
+                if other != set.canonical || word != &set.canonical {
+                    l.diags.error(
+                        &path,
+                        line,
+                        format!(
+                            "`{word}` is in two synonym sets (`{other}` and `{}`)",
+                            set.canonical
+                        ),
+                    );
+                }
+            }
+        }
+        sets.push(SynonymSet {
+            canonical: set.canonical,
+            words: set.words,
+        });
+    }
+    sets
+}
+
+/// Text as compared for collisions: case, width, spaces and punctuation do not matter.
+pub(crate) fn collision_key(text: &str) -> String {
+    crate::nlu::text::normalize(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+struct EntryCheck<'a> {
+    intents: &'a [(Intent, PathBuf)],
+    facts: &'a BTreeMap<String, String>,
+    ids: HashMap<String, PathBuf>,
+    texts: HashMap<String, (String, PathBuf, usize)>,
+}
+
+fn load_entries(
+    l: &mut Loader,
+    dir: &Path,
+    intents: &[(Intent, PathBuf)],
+    facts: &BTreeMap<String, String>,
+) -> Vec<Entry> {
+    let mut check = EntryCheck {
+        intents,
+        facts,
+        ids: HashMap::new(),
+        texts: HashMap::new(),
+    };
+    let mut entries = Vec::new();
+    for path in l.files(dir, "toml") {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name == "facts.toml" || name == "synonyms.toml" {
+            continue;
+        }
+        let Some(src) = l.read(&path) else { continue };
+        let Some(raw) = l.parse::<RawEntryFile>(&src) else {
+            continue;
+        };
+        for raw_entry in raw.entries {
+            if let Some(entry) = check_entry(l, &mut check, &src, raw_entry) {
+                entries.push(entry);
+            }
+        }
+    }
+    for (intent, ipath) in intents {
+        let published = entries
+            .iter()
+            .any(|e| e.intent == intent.id && e.status == EntryStatus::Published);
+        if !published {
+            l.diags.error(
+                ipath,
+                1,
+                format!("intent `{}` has no published phrasebook entry", intent.id),
+            );
+        }
+    }
+    entries
+}
+
+fn check_entry(
+    l: &mut Loader,
+    c: &mut EntryCheck<'_>,
+    src: &Source,
+    raw: RawEntry,
+) -> Option<Entry> {
+    let path = &src.path;
+    let line = src.line(raw.id.span().start);
+    let id = EntryId::parse(raw.id.get_ref().clone())
+        .map_err(|e| l.diags.error(path, line, e.to_string()))
+        .ok()?;
+    if let Some(other) = c.ids.insert(id.to_string(), path.clone()) {
+        l.diags.error(
+            path,
+            line,
+            format!("duplicate entry id `{id}` (also in {})", other.display()),
+        );
+    }
+    let intent_line = src.line(raw.intent.span().start);
+    let intent = match c
+        .intents
+        .iter()
+        .find(|(i, _)| i.id.as_str() == raw.intent.get_ref())
+    {
+        Some((i, _)) => i.id.clone(),
+        None => {
+            l.diags.error(
+                path,
+                intent_line,
+                format!("unknown intent id `{}`", raw.intent.get_ref()),
+            );
+            return None;
+        }
+    };
+    if raw.question.get_ref().trim().is_empty() {
+        l.diags.error(
+            path,
+            src.line(raw.question.span().start),
+            "empty canonical question",
+        );
+    }
+    if raw.status == EntryStatus::Published && raw.paraphrases.is_empty() {
+        l.diags
+            .warning(path, line, format!("entry `{id}` has no paraphrases"));
+    }
+    let texts = std::iter::once(&raw.question).chain(&raw.paraphrases);
+    for text in texts.filter(|_| raw.status != EntryStatus::Retired) {
+        let tline = src.line(text.span().start);
+        let key = collision_key(text.get_ref());
+        if key.is_empty() {
+            l.diags
+                .error(path, tline, "paraphrase has no letters or digits");
+            continue;
+        }
+        match c.texts.get(&key) {
+            Some((other, opath, oline)) if other != intent.as_str() => l.diags.error(
+                path,
+                tline,
+                format!(
+                    "paraphrase `{}` collides with intent `{other}` ({}:{oline})",
+                    text.get_ref(),
+                    opath.display()
+                ),
+            ),
+            Some((_, opath, oline)) => l.diags.warning(
+                path,
+                tline,
+                format!(
+                    "paraphrase `{}` repeats {}:{oline}",
+                    text.get_ref(),
+                    opath.display()
+                ),
+            ),
+            None => {
+                c.texts
+                    .insert(key, (intent.to_string(), path.clone(), tline));
+            }
+        }
+    }
+    check_replies(l, c, src, &raw.reply);
+    Some(Entry {
+        id,
+        intent,
+        status: raw.status,
+        version: raw.version,
+        question: raw.question.into_inner(),
+        paraphrases: raw
+            .paraphrases
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
+        reply: raw.reply.into_inner(),
+    })
+}
+
+fn check_replies(l: &mut Loader, c: &EntryCheck<'_>, src: &Source, reply: &Spanned<Replies>) {
+    let line = src.line(reply.span().start);
+    let r = reply.get_ref();
+    let channels = [
+        ("wechat", &r.wechat),
+        ("counter", &r.counter),
+        ("hotline.greeting", &r.hotline.greeting),
+        ("hotline.answer", &r.hotline.answer),
+        ("hotline.closing", &r.hotline.closing),
+    ];
+    for (name, text) in channels {
+        if text.trim().is_empty() {
+            l.diags
+                .error(&src.path, line, format!("missing `{name}` reply"));
+        }
+        for p in placeholders(text) {
+            if !c.facts.contains_key(p) {
+                l.diags.error(
+                    &src.path,
+                    line,
+                    format!("`{name}` reply cites unknown fact `{{{p}}}`"),
+                );
+            }
+        }
+    }
+    let rendered = render(&r.wechat, c.facts).chars().count();
+    if rendered > WECHAT_MAX_CHARS {
+        l.diags.warning(
+            &src.path,
+            line,
+            format!("`wechat` reply is {rendered} characters; keep it under {WECHAT_MAX_CHARS}"),
+        );
+    }
+}
+
+fn check_locales(l: &mut Loader, dir: &Path, intents: &[(Intent, PathBuf)]) -> bool {
+    let prompts: Vec<(&str, &Path)> = intents
+        .iter()
+        .flat_map(|(i, p)| {
+            i.form
+                .iter()
+                .flat_map(|f| &f.slots)
+                .map(move |s| (s.prompt.as_str(), p.as_path()))
+        })
+        .collect();
+    match i18n::check_dir(dir, &prompts) {
+        Ok(found) => {
+            let ok = found.is_empty();
+            for d in found {
+                l.diags.error(&d.file, d.line, d.message);
+            }
+            ok
+        }
+        Err(e) => {
+            l.diags.error(dir, 0, e.to_string());
+            false
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Typed, layered settings: built-in defaults, then `heatdesk.toml` (or `--config FILE`),
+//! then `HEATDESK_*` environment variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A value that must never reach a log line or an error message.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address `heatdesk serve` listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://…` (default, a file under ./data/) or `postgres://…`.
+    pub database_url: Secret,
+    /// Where the intents, phrasebook and locales live.
+    pub intents_dir: PathBuf,
+    pub phrasebook_dir: PathBuf,
+    pub locales_dir: PathBuf,
+    /// Locale used when a request names none it supports.
+    pub default_locale: String,
+    /// Load demo data on first start (sample accounts, halls, users).
+    pub demo: bool,
+    pub nlu: NluSettings,
+    pub wechat: WeChatSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NluSettings {
+    /// Below this confidence the answer is `out_of_scope`.
+    pub reject_below: f32,
+    /// Between `reject_below` and this, the bot asks "did you mean 1/2/3".
+    pub clarify_below: f32,
+    /// How many ranked alternatives a classification returns.
+    pub candidates: usize,
+    /// Longest text accepted, in characters.
+    pub max_text_chars: usize,
+    /// Seconds between checks of the phrasebook files for changes (0 disables).
+    pub watch_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WeChatSettings {
+    pub token: Secret,
+    pub appid: String,
+    pub app_secret: Secret,
+    /// Absent: plaintext mode only.
+    pub aes_key: Secret,
+    /// Empty: the real API.
+    pub api_base: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: Secret::new("sqlite://data/heatdesk.db"),
+            intents_dir: PathBuf::from("intents"),
+            phrasebook_dir: PathBuf::from("phrasebook"),
+            locales_dir: PathBuf::from("locales"),
+            default_locale: "zh-CN".to_owned(),
+            demo: true,
+            nlu: NluSettings::default(),
+            wechat: WeChatSettings::default(),
+        }
+    }
+}
+
+impl Default for NluSettings {
+    fn default() -> Self {
+        Self {
+            reject_below: 0.30,
+            clarify_below: 0.55,
+            candidates: 3,
+            max_text_chars: 2000,
+            watch_interval_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid settings: {0}")]
+pub struct SettingsError(#[from] Box<figment::Error>);
+
+/// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
+const SECTIONS: [&str; 2] = ["nlu", "wechat"];
+
+impl Settings {
+    /// Defaults, then `file` (or `./heatdesk.toml` when it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::figment(file)
+            .extract()
+            .map_err(|e| SettingsError(Box::new(e)))
+    }
+
+    fn figment(file: Option<&Path>) -> Figment {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        fig = match file {
+            Some(path) => fig.merge(Toml::file_exact(path)),
+            None => fig.merge(Toml::file("heatdesk.toml")),
+        };
+        fig.merge(Env::prefixed("HEATDESK_").map(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            SECTIONS
+                .iter()
+                .find_map(|s| {
+                    key.strip_prefix(s)
+                        .and_then(|rest| rest.strip_prefix('_'))
+                        .map(|rest| format!("{s}.{rest}"))
+                })
+                .unwrap_or(key)
+                .into()
+        }))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.expose().starts_with("postgres")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "\"***\"");
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "listen = \"127.0.0.1:9000\"\n[nlu]\ncandidates = 5\n",
+            )?;
+            jail.set_env("HEATDESK_NLU_CANDIDATES", "7");
+            jail.set_env("HEATDESK_WECHAT_APPID", "wx123");
+            let s = Settings::load(Some(Path::new("custom.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(s.listen.port(), 9000);
+            assert_eq!(s.nlu.candidates, 7);
+            assert_eq!(s.wechat.appid, "wx123");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "lisen = \"127.0.0.1:9000\"\n")?;
+            assert!(Settings::load(Some(Path::new("bad.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,165 @@
+//! Identifiers parsed at the edge: once a value has one of these types it is known valid.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IdError {
+    #[error(
+        "`{0}` is not a valid intent id (lower-case letters, digits and _, starting with a letter)"
+    )]
+    Intent(String),
+    #[error("`{0}` is not a valid entry id (lower-case letters, digits, _ and ., starting with a letter)")]
+    Entry(String),
+}
+
+fn valid_id(s: &str, extra: &[char]) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && s.len() <= 64
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || extra.contains(&c))
+}
+
+macro_rules! id_type {
+    ($name:ident, $err:ident, $extra:expr) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(s: impl Into<String>) -> Result<Self, IdError> {
+                let s = s.into();
+                if valid_id(&s, $extra) {
+                    Ok(Self(s))
+                } else {
+                    Err(IdError::$err(s))
+                }
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(IntentId, Intent, &[]);
+id_type!(EntryId, Entry, &['.']);
+
+impl IntentId {
+    /// The fallback every catalogue must have.
+    pub const OUT_OF_SCOPE: &'static str = "out_of_scope";
+
+    pub fn out_of_scope() -> Self {
+        Self(Self::OUT_OF_SCOPE.to_owned())
+    }
+
+    pub fn is_out_of_scope(&self) -> bool {
+        self.0 == Self::OUT_OF_SCOPE
+    }
+}
+
+/// The intent ids of the public contract (`shared/spec/intents.md`): they must always exist.
+pub const CONTRACT_INTENTS: [&str; 21] = [
+    "greeting",
+    "thanks_bye",
+    "human_agent",
+    "complaint",
+    "heating_period",
+    "fee_standard",
+    "payment_channels",
+    "payment_lookup",
+    "invoice",
+    "hall_info",
+    "not_warm",
+    "leak_emergency",
+    "repair_service",
+    "suspension",
+    "resumption",
+    "request_status",
+    "area_change",
+    "new_connection",
+    "ownership_transfer",
+    "account_binding",
+    "out_of_scope",
+];
+
+/// The channels a standard reply is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Wechat,
+    Hotline,
+    Counter,
+}
+
+/// Masks personal data (phone and account numbers: any run of 7+ digits) before it is
+/// logged or stored for review, keeping the last 4 digits for recognisability.
+pub fn mask_personal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.chars().count() >= 7 {
+            let keep = digits.len() - 4;
+            out.extend(std::iter::repeat_n('*', keep));
+            out.push_str(&digits[keep..]);
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_validated() {
+        assert!(IntentId::parse("not_warm").is_ok());
+        assert!(IntentId::parse("Not-Warm").is_err());
+        assert!(IntentId::parse("").is_err());
+        assert!(EntryId::parse("invoice.vat_special").is_ok());
+        assert!(IntentId::parse("invoice.vat").is_err());
+    }
+
+    #[test]
+    fn long_digit_runs_are_masked() {
+        assert_eq!(
+            mask_personal("call 13912345678 now"),
+            "call *******5678 now"
+        );
+        assert_eq!(mask_personal("room 1201"), "room 1201");
+        assert_eq!(mask_personal("1020304050"), "******4050");
+    }
+}

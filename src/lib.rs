@@ -1,0 +1,23 @@
+//! heatdesk: one service desk behind a heating utility's WeChat official account, its
+//! hotline and its service-hall counters.
+
+/// Building the application from settings and running it.
+pub mod app;
+/// The standardization office's data: intents, phrasebook, facts, synonyms.
+pub mod catalog;
+/// The command line.
+pub mod cli;
+/// Layered settings.
+pub mod config;
+/// Identifiers and values parsed at the edge.
+pub mod domain;
+/// The HTTP server and the API's error type.
+pub mod http;
+/// Fluent locales for every user-visible string that is not a standard reply.
+pub mod i18n;
+/// Understanding residents' messages.
+pub mod nlu;
+/// Persistence (SQLite, PostgreSQL).
+pub mod storage;
+/// Logging set-up.
+pub mod telemetry;

@@ -1,0 +1,249 @@
+//! The classifier: a softmax model over the phrasebook's paraphrases, blended with BM25
+//! retrieval from the tantivy index and nudged by the intents' strong-signal patterns.
+
+use std::sync::Arc;
+
+use regex::Regex;
+use serde::Serialize;
+
+use super::index::{IndexError, PhraseIndex};
+use super::linear::{softmax, SoftmaxModel, TrainParams, Vectorizer};
+use super::text::{Analyzer, AnalyzerError};
+use crate::catalog::Catalog;
+use crate::config::NluSettings;
+use crate::domain::{EntryId, IntentId};
+
+/// Added to an intent's logit when one of its patterns matches.
+const RULE_BOOST: f32 = 2.0;
+/// Weight of retrieval in the blended probability.
+const RETRIEVAL_WEIGHT: f32 = 0.25;
+/// Sharpness of the retrieval distribution (scores are first scaled to 0..1).
+const RETRIEVAL_SHARPNESS: f32 = 6.0;
+/// Hits read from the index per query.
+const HITS: usize = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NluError {
+    #[error(transparent)]
+    Analyzer(#[from] AnalyzerError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("pattern of intent `{intent}` does not compile: {source}")]
+    Pattern {
+        intent: IntentId,
+        source: regex::Error,
+    },
+    #[error("the catalogue has no `out_of_scope` intent")]
+    NoFallback,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Sure enough to answer with the entry.
+    Answer,
+    /// Unsure: ask the resident to pick one of the candidates.
+    Clarify,
+    /// Not the utility's business, or not understood.
+    OutOfScope,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub intent: IntentId,
+    pub entry: Option<EntryId>,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification {
+    pub intent: IntentId,
+    pub entry: Option<EntryId>,
+    pub confidence: f32,
+    pub decision: Decision,
+    pub candidates: Vec<Candidate>,
+}
+
+/// An immutable, ready-to-query engine for one catalogue version.
+pub struct Engine {
+    catalog: Arc<Catalog>,
+    analyzer: Arc<Analyzer>,
+    vectorizer: Vectorizer,
+    model: SoftmaxModel,
+    classes: Vec<IntentId>,
+    fallback: usize,
+    index: PhraseIndex,
+    /// Indexed text `ord` → (entry index in the catalogue, class).
+    docs: Vec<(usize, usize)>,
+    rules: Vec<(Regex, usize)>,
+    /// Class → its first published entry, answered when retrieval finds none of its own.
+    default_entry: Vec<Option<usize>>,
+    settings: NluSettings,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("version", &self.catalog.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Builds the index and trains the model: CPU work, so call it off the async runtime.
+    pub fn build(catalog: Arc<Catalog>, settings: NluSettings) -> Result<Self, NluError> {
+        let analyzer = Arc::new(Analyzer::new(&catalog.synonyms, &catalog.userdict)?);
+        let classes: Vec<IntentId> = catalog.intents.iter().map(|i| i.id.clone()).collect();
+        let fallback = classes
+            .iter()
+            .position(IntentId::is_out_of_scope)
+            .ok_or(NluError::NoFallback)?;
+        let class_of = |id: &IntentId| classes.iter().position(|c| c == id);
+
+        let mut docs = Vec::new();
+        let mut texts = Vec::new();
+        let mut default_entry = vec![None; classes.len()];
+        for (ei, entry) in catalog
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.status == crate::catalog::EntryStatus::Published)
+        {
+            let Some(class) = class_of(&entry.intent) else {
+                continue;
+            };
+            default_entry[class].get_or_insert(ei);
+            for text in entry.texts() {
+                docs.push((ei, class));
+                texts.push(text);
+            }
+        }
+        let features: Vec<Vec<String>> = texts.iter().map(|t| analyzer.features(t)).collect();
+        let vectorizer = Vectorizer::fit(&features);
+        let samples: Vec<_> = features
+            .iter()
+            .zip(&docs)
+            .map(|(f, &(_, c))| (vectorizer.transform(f), c))
+            .collect();
+        let model = SoftmaxModel::train(
+            &samples,
+            vectorizer.len(),
+            classes.len(),
+            TrainParams::default(),
+        );
+        let index = PhraseIndex::build(analyzer.clone(), texts.iter().copied())?;
+
+        let mut rules = Vec::new();
+        for (class, intent) in catalog.intents.iter().enumerate() {
+            for p in &intent.patterns {
+                let re = Regex::new(p).map_err(|source| NluError::Pattern {
+                    intent: intent.id.clone(),
+                    source,
+                })?;
+                rules.push((re, class));
+            }
+        }
+        Ok(Self {
+            catalog,
+            analyzer,
+            vectorizer,
+            model,
+            classes,
+            fallback,
+            index,
+            docs,
+            rules,
+            default_entry,
+            settings,
+        })
+    }
+
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// Classifies one message. Never fails: an index error degrades to the model alone.
+    pub fn classify(&self, text: &str) -> Classification {
+        let x = self.vectorizer.transform(&self.analyzer.features(text));
+        let n = self.classes.len();
+        let mut probs = vec![0.0f32; n];
+        if x.is_empty() {
+            probs[self.fallback] = 1.0;
+        } else {
+            self.model.logits_into(&x, &mut probs);
+            let canonical = self.analyzer.canonical(text);
+            for (re, class) in &self.rules {
+                if re.is_match(&canonical) || re.is_match(text) {
+                    probs[*class] += RULE_BOOST;
+                }
+            }
+            softmax(&mut probs);
+        }
+        let hits = self.index.search(text, HITS).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "index search failed; classifying with the model alone");
+            Vec::new()
+        });
+        let mut best_hit: Vec<Option<(usize, f32)>> = vec![None; n];
+        for hit in &hits {
+            if let Some(&(entry, class)) = self.docs.get(hit.ord as usize) {
+                best_hit[class].get_or_insert((entry, hit.score));
+            }
+        }
+        if let Some(top) = hits.first().map(|h| h.score).filter(|s| *s > 0.0) {
+            let mut retrieval: Vec<f32> = best_hit
+                .iter()
+                .map(|h| h.map_or(0.0, |(_, s)| s / top) * RETRIEVAL_SHARPNESS)
+                .collect();
+            softmax(&mut retrieval);
+            probs
+                .iter_mut()
+                .zip(&retrieval)
+                .for_each(|(p, r)| *p = (1.0 - RETRIEVAL_WEIGHT) * *p + RETRIEVAL_WEIGHT * r);
+        }
+        self.decide(&probs, &best_hit)
+    }
+
+    fn entry_for(&self, class: usize, best_hit: &[Option<(usize, f32)>]) -> Option<EntryId> {
+        best_hit[class]
+            .map(|(e, _)| e)
+            .or(self.default_entry[class])
+            .map(|e| self.catalog.entries[e].id.clone())
+    }
+
+    fn decide(&self, probs: &[f32], best_hit: &[Option<(usize, f32)>]) -> Classification {
+        let mut ranked: Vec<usize> = (0..probs.len()).collect();
+        ranked.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+        let candidates: Vec<Candidate> = ranked
+            .iter()
+            .filter(|&&c| c != self.fallback)
+            .take(self.settings.candidates)
+            .map(|&c| Candidate {
+                intent: self.classes[c].clone(),
+                entry: self.entry_for(c, best_hit),
+                score: round(probs[c]),
+            })
+            .collect();
+        let top = ranked[0];
+        let confidence = probs[top];
+        let (class, decision, confidence) = if top == self.fallback {
+            (top, Decision::OutOfScope, confidence)
+        } else if confidence < self.settings.reject_below {
+            (self.fallback, Decision::OutOfScope, 1.0 - confidence)
+        } else if confidence < self.settings.clarify_below {
+            (top, Decision::Clarify, confidence)
+        } else {
+            (top, Decision::Answer, confidence)
+        };
+        Classification {
+            intent: self.classes[class].clone(),
+            entry: self.entry_for(class, best_hit),
+            confidence: round(confidence),
+            decision,
+            candidates,
+        }
+    }
+}
+
+fn round(x: f32) -> f32 {
+    (x * 10_000.0).round() / 10_000.0
+}

@@ -1,0 +1,92 @@
+//! Understanding residents: from a message to an intent, an entry and a confidence.
+
+mod engine;
+pub mod eval;
+pub mod http;
+mod index;
+mod linear;
+pub mod text;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+pub use engine::{Candidate, Classification, Decision, Engine, NluError};
+
+use crate::catalog::{self, Diagnostic, Severity, Sources};
+use crate::config::NluSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("the phrasebook has errors:\n{}", .0.iter().filter(|d| d.severity == Severity::Error).map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Diagnostic>),
+    #[error(transparent)]
+    Build(#[from] NluError),
+    #[error("the engine build task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Loads, validates and builds in one go (blocking: CPU and file work).
+pub fn build_from(sources: &Sources, settings: &NluSettings) -> Result<Engine, LoadError> {
+    let (catalog, diags) = catalog::load(sources);
+    let catalog = catalog.ok_or(LoadError::Invalid(diags))?;
+    Ok(Engine::build(Arc::new(catalog), settings.clone())?)
+}
+
+/// The engine in service: queries read the current one without waiting, a rebuild
+/// happens beside it and is swapped in atomically.
+pub struct EngineHandle {
+    current: ArcSwap<Engine>,
+    sources: Sources,
+    settings: NluSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reload {
+    Unchanged,
+    Swapped { from: String, to: String },
+}
+
+impl EngineHandle {
+    pub fn new(engine: Engine, sources: Sources, settings: NluSettings) -> Self {
+        Self {
+            current: ArcSwap::from_pointee(engine),
+            sources,
+            settings,
+        }
+    }
+
+    pub fn current(&self) -> Arc<Engine> {
+        self.current.load_full()
+    }
+
+    /// Re-reads the files; when they changed and are valid, builds a new engine off the
+    /// runtime and swaps it in. Invalid files leave the running engine in place.
+    pub async fn reload(&self) -> Result<Reload, LoadError> {
+        let sources = self.sources.clone();
+        let settings = self.settings.clone();
+        let running = self.current().catalog().version.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let (catalog, diags) = catalog::load(&sources);
+            let catalog = catalog.ok_or(LoadError::Invalid(diags))?;
+            if catalog.version == running {
+                return Ok(None);
+            }
+            Engine::build(Arc::new(catalog), settings)
+                .map(Some)
+                .map_err(LoadError::from)
+        })
+        .await??;
+        Ok(match built {
+            None => Reload::Unchanged,
+            Some(engine) => {
+                let to = engine.catalog().version.clone();
+                let old = self.current.swap(Arc::new(engine));
+                Reload::Swapped {
+                    from: old.catalog().version.clone(),
+                    to,
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! From raw text to features: normalisation, synonyms, Chinese word segmentation and
+//! character n-grams. Indexing, training and queries all go through one `Analyzer`, so
+//! they see text the same way.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use jieba_rs::Jieba;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::catalog::SynonymSet;
+
+/// Full-width to half-width (NFKC), lower case, runs of white space folded to one space.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.nfkc().flat_map(char::to_lowercase) {
+        if c.is_whitespace() || c.is_control() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Digits runs this long are account or phone numbers: one feature for all of them.
+const LONG_NUMBER: usize = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzerError {
+    #[error("synonym sets: {0}")]
+    Synonyms(#[from] aho_corasick::BuildError),
+    #[error("user dictionary line {line}: {reason}")]
+    UserDict { line: usize, reason: String },
+}
+
+pub struct Analyzer {
+    jieba: Jieba,
+    synonyms: Option<(AhoCorasick, Vec<String>)>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer").finish_non_exhaustive()
+    }
+}
+
+impl Analyzer {
+    pub fn new(synonyms: &[SynonymSet], userdict: &str) -> Result<Self, AnalyzerError> {
+        let mut jieba = Jieba::new();
+        for (n, line) in userdict.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            let word = parts.next().unwrap_or_default();
+            let freq = match parts.next().map(str::parse::<usize>) {
+                Some(Ok(f)) => Some(f),
+                Some(Err(_)) => {
+                    return Err(AnalyzerError::UserDict {
+                        line: n + 1,
+                        reason: "frequency is not a number".into(),
+                    })
+                }
+                None => None,
+            };
+            jieba.add_word(word, freq, parts.next());
+        }
+        let mut patterns = Vec::new();
+        let mut canon = Vec::new();
+        for set in synonyms {
+            let canonical = normalize(&set.canonical);
+            // The canonical form must be a word the segmenter keeps whole.
+            if !jieba.has_word(&canonical) {
+                jieba.add_word(&canonical, Some(3000), None);
+            }
+            for w in &set.words {
+                patterns.push(normalize(w));
+                canon.push(canonical.clone());
+            }
+        }
+        let synonyms = if patterns.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&patterns)?;
+            Some((ac, canon))
+        };
+        Ok(Self { jieba, synonyms })
+    }
+
+    /// Normalised text with every synonym replaced by its canonical word.
+    pub fn canonical(&self, text: &str) -> String {
+        let text = normalize(text);
+        match &self.synonyms {
+            Some((ac, canon)) => ac.replace_all(&text, canon),
+            None => text,
+        }
+    }
+
+    /// The words of canonical text; numbers folded into classes, punctuation dropped.
+    pub fn words(&self, canonical: &str) -> Vec<String> {
+        self.jieba
+            .cut(canonical, true)
+            .into_iter()
+            .filter_map(|t| word_token(t.word))
+            .collect()
+    }
+
+    /// Sparse features of a text (with repeats, so counts are term frequencies):
+    /// words, word bigrams, and character 1- to 3-grams of the letters and digits.
+    pub fn features(&self, text: &str) -> Vec<String> {
+        let canonical = self.canonical(text);
+        let words = self.words(&canonical);
+        let mut out = Vec::with_capacity(words.len() * 2 + canonical.len());
+        for w in &words {
+            out.push(format!("w:{w}"));
+        }
+        for pair in words.windows(2) {
+            out.push(format!("b:{}|{}", pair[0], pair[1]));
+        }
+        let chars: Vec<char> = fold_digits(&canonical);
+        for n in 1..=3 {
+            for gram in chars.windows(n) {
+                let mut f = String::with_capacity(2 + 4 * n);
+                f.push_str("c:");
+                f.extend(gram);
+                out.push(f);
+            }
+        }
+        out
+    }
+}
+
+fn word_token(word: &str) -> Option<String> {
+    if !word.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    if word.chars().all(|c| c.is_ascii_digit()) {
+        return Some(if word.len() >= LONG_NUMBER {
+            "#long_number".into()
+        } else {
+            "#number".into()
+        });
+    }
+    Some(word.to_owned())
+}
+
+/// Letters and digits only, with every digit run shown as one `0` (short) or `#` (long).
+fn fold_digits(text: &str) -> Vec<char> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut run = 0usize;
+    let flush = |run: &mut usize, out: &mut Vec<char>| {
+        if *run > 0 {
+            out.push(if *run >= LONG_NUMBER { '#' } else { '0' });
+            *run = 0;
+        }
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run += 1;
+        } else {
+            flush(&mut run, &mut out);
+            if c.is_alphanumeric() {
+                out.push(c);
+            }
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer() -> Analyzer {
+        let sets = vec![SynonymSet {
+            canonical: "暖气".into(),
+            words: vec!["暧气".into(), "供暖".into()],
+        }];
+        Analyzer::new(&sets, "报停 2000 v\n").expect("analyzer")
+    }
+
+    #[test]
+    fn width_case_and_space_are_folded() {
+        assert_eq!(normalize("  ＡＢＣ１２３\t abc "), "abc123 abc");
+    }
+
+    #[test]
+    fn typos_and_synonyms_become_the_canonical_word() {
+        let a = analyzer();
+        assert_eq!(a.canonical("暧气不热"), "暖气不热");
+        assert!(a
+            .words(&a.canonical("我家供暖不好"))
+            .contains(&"暖气".to_string()));
+    }
+
+    #[test]
+    fn user_dictionary_words_stay_whole() {
+        let a = analyzer();
+        assert!(a.words("我要报停").contains(&"报停".to_string()));
+    }
+
+    #[test]
+    fn numbers_become_classes() {
+        let a = analyzer();
+        let f = a.features("户号1020304050");
+        assert!(f.contains(&"w:#long_number".to_string()));
+        assert!(f.contains(&"c:号#".to_string()));
+        assert!(!f.iter().any(|x| x.contains('5')));
+    }
+}

@@ -1,0 +1,92 @@
+//! Persistence behind one trait, with SQLite (embedded default) and PostgreSQL backends.
+//! Each backend owns its SQL and its migrations (`migrations/<backend>/`).
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use postgres::PgStorage;
+pub use sqlite::SqliteStorage;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("unsupported database URL (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Publication {
+    pub version: String,
+    pub entries: i64,
+    pub published_at: DateTime<Utc>,
+}
+
+/// One classified message, as kept for the office's review. The text is stored masked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassificationLog {
+    pub at: DateTime<Utc>,
+    pub channel: String,
+    pub text_masked: String,
+    pub intent: String,
+    pub entry: Option<String>,
+    pub confidence: f32,
+    pub decision: String,
+    pub latency_us: i64,
+    pub catalog_version: String,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Is the database reachable?
+    async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Records that `version` is the published phrasebook; `false` if it already was.
+    async fn record_publication(&self, p: &Publication) -> Result<bool, StorageError>;
+
+    async fn latest_publication(&self) -> Result<Option<Publication>, StorageError>;
+
+    async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError>;
+
+    /// Newest first.
+    async fn recent_classifications(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<ClassificationLog>, StorageError>;
+
+    /// Messages the bot could not answer outright (clarified or out of scope), newest first.
+    async fn unanswered(&self, limit: i64) -> Result<Vec<ClassificationLog>, StorageError>;
+}
+
+/// Opens the database named by `url`, creating it (SQLite) and migrating it as needed.
+pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStorage::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStorage::open(url).await?))
+    } else {
+        Err(StorageError::UnsupportedUrl)
+    }
+}

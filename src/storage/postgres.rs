@@ -1,0 +1,124 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::Row;
+
+use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
+
+#[derive(Debug, Clone)]
+pub struct PgStorage {
+    pool: PgPool,
+}
+
+impl PgStorage {
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+const LOG_COLUMNS: &str =
+    "at, channel, text_masked, intent, entry, confidence, decision, latency_us, catalog_version";
+
+fn log_from(row: &PgRow) -> Result<ClassificationLog, sqlx::Error> {
+    Ok(ClassificationLog {
+        at: row.try_get("at")?,
+        channel: row.try_get("channel")?,
+        text_masked: row.try_get("text_masked")?,
+        intent: row.try_get("intent")?,
+        entry: row.try_get("entry")?,
+        confidence: row.try_get("confidence")?,
+        decision: row.try_get("decision")?,
+        latency_us: row.try_get("latency_us")?,
+        catalog_version: row.try_get("catalog_version")?,
+    })
+}
+
+#[async_trait]
+impl Storage for PgStorage {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn record_publication(&self, p: &Publication) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "INSERT INTO publications (version, entries, published_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(&p.version)
+        .bind(p.entries as i32)
+        .bind(p.published_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn latest_publication(&self) -> Result<Option<Publication>, StorageError> {
+        let row = sqlx::query(
+            "SELECT version, entries, published_at FROM publications ORDER BY published_at DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| -> Result<_, sqlx::Error> {
+                Ok(Publication {
+                    version: r.try_get("version")?,
+                    entries: i64::from(r.try_get::<i32, _>("entries")?),
+                    published_at: r.try_get("published_at")?,
+                })
+            })
+            .transpose()?)
+    }
+
+    async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
+        sqlx::query(&format!(
+            "INSERT INTO classifications ({LOG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(c.at)
+        .bind(&c.channel)
+        .bind(&c.text_masked)
+        .bind(&c.intent)
+        .bind(&c.entry)
+        .bind(c.confidence)
+        .bind(&c.decision)
+        .bind(c.latency_us)
+        .bind(&c.catalog_version)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn recent_classifications(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<ClassificationLog>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LOG_COLUMNS} FROM classifications ORDER BY id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(log_from).collect::<Result<_, _>>()?)
+    }
+
+    async fn unanswered(&self, limit: i64) -> Result<Vec<ClassificationLog>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LOG_COLUMNS} FROM classifications WHERE decision <> 'answer' ORDER BY id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(log_from).collect::<Result<_, _>>()?)
+    }
+}
