@@ -147,6 +147,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return its large error type
 mod tests {
     use super::*;
 

@@ -189,7 +189,7 @@ fn confusion(pairs: &[(String, String)]) -> Vec<Confusion> {
             count,
         })
         .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|c| std::cmp::Reverse(c.count));
     out
 }
 

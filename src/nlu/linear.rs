@@ -46,10 +46,6 @@ impl Vectorizer {
         self.idf.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.idf.is_empty()
-    }
-
     /// Sublinear TF times IDF, L2-normalised; features never seen in training are dropped.
     pub fn transform(&self, features: &[String]) -> SparseVec {
         let mut counts: HashMap<u32, f32> = HashMap::with_capacity(features.len());
@@ -165,10 +161,6 @@ impl SoftmaxModel {
     fn probabilities_into(&self, x: &[(u32, f32)], out: &mut [f32]) {
         self.logits_into(x, out);
         softmax(out);
-    }
-
-    pub fn classes(&self) -> usize {
-        self.classes
     }
 }
 

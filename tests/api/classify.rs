@@ -1,0 +1,218 @@
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn health_reports_the_phrasebook_version_and_backend() {
+    let app = spawn_app().await;
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "sqlite");
+    assert_eq!(
+        body["phrasebook_version"],
+        app.state.engine.current().catalog().version.as_str()
+    );
+}
+
+#[tokio::test]
+async fn classify_returns_the_cli_shape_and_logs_masked_text() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/classify"))
+        .json(&json!({"text": "我电话13912345678，家里暧气片一点都不热，屋里才十五度"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["intent"], "not_warm");
+    assert!(body["entry"].as_str().unwrap().starts_with("not_warm."));
+    let confidence = body["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&confidence));
+    let candidates = body["candidates"].as_array().unwrap();
+    assert!(!candidates.is_empty() && candidates.len() <= 3);
+    let scores: Vec<f64> = candidates
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "candidates are ranked: {scores:?}"
+    );
+
+    let logged = app.state.storage.recent_classifications(1).await.unwrap();
+    assert_eq!(logged[0].intent, "not_warm");
+    assert!(logged[0].text_masked.contains("*******5678"));
+    assert!(
+        !logged[0].text_masked.contains("13912345678"),
+        "phone numbers never reach the log"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_localised_errors() {
+    let app = spawn_app().await;
+    let post = |body: String, lang: &'static str| {
+        app.client
+            .post(app.url("/api/v1/classify"))
+            .header("content-type", "application/json")
+            .header("accept-language", lang)
+            .body(body)
+            .send()
+    };
+    let res = post(json!({"text": "   "}).to_string(), "zh-CN")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let zh: Value = res.json().await.unwrap();
+    assert_eq!(zh["error"]["code"], "error-empty-text");
+    let res = post(json!({"text": ""}).to_string(), "en-US,en;q=0.9")
+        .await
+        .unwrap();
+    let en: Value = res.json().await.unwrap();
+    assert_ne!(
+        zh["error"]["message"], en["error"]["message"],
+        "the message follows Accept-Language"
+    );
+    assert!(!en["error"]["message"].as_str().unwrap().is_empty());
+
+    let res = post("{not json".into(), "zh-CN").await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "error-bad-request"
+    );
+
+    let long = "暖".repeat(2001);
+    let res = post(json!({"text": long}).to_string(), "zh-CN")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "error-text-too-long"
+    );
+
+    let huge = json!({"text": "a".repeat(2 * 1024 * 1024)}).to_string();
+    let res = post(huge, "zh-CN").await.unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "error-payload-too-large"
+    );
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/classify"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+
+    let res = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "error-not-found"
+    );
+}
+
+#[tokio::test]
+async fn gibberish_and_other_utilities_are_out_of_scope() {
+    let app = spawn_app().await;
+    for text in ["qwxzjk", "天然气费在哪交"] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/classify"))
+            .json(&json!({"text": text}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["intent"], "out_of_scope", "{text}: {body}");
+        assert_eq!(body["decision"], "out_of_scope");
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_changed_phrasebook_is_swapped_in_and_a_broken_one_is_not() {
+    let data = tempfile::tempdir().unwrap();
+    for d in ["intents", "phrasebook", "locales"] {
+        copy_dir(&crate::helpers::repo().join(d), &data.path().join(d));
+    }
+    let app = spawn_app_with(|s| {
+        s.intents_dir = data.path().join("intents");
+        s.phrasebook_dir = data.path().join("phrasebook");
+        s.locales_dir = data.path().join("locales");
+    })
+    .await;
+    let engine = &app.state.engine;
+    let before = engine.current().catalog().version.clone();
+    assert_eq!(
+        engine.reload().await.unwrap(),
+        heatdesk::nlu::Reload::Unchanged
+    );
+
+    // The office adds a paraphrase with a word nothing else uses.
+    let file = data.path().join("phrasebook/hall_info.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen(
+        "paraphrases = [",
+        "paraphrases = [\n  \"翠柏苑网点在哪儿\",",
+        1,
+    );
+    std::fs::write(&file, changed).unwrap();
+    let held = engine.current();
+    match engine.reload().await.unwrap() {
+        heatdesk::nlu::Reload::Swapped { from, to } => assert!(from == before && to != before),
+        other => panic!("expected a swap, got {other:?}"),
+    }
+    assert_eq!(
+        held.catalog().version,
+        before,
+        "a query in flight keeps the engine it started with"
+    );
+    assert_eq!(
+        engine
+            .current()
+            .classify("翠柏苑网点在哪儿")
+            .intent
+            .as_str(),
+        "hall_info"
+    );
+
+    // A broken file is refused and the running engine stays.
+    std::fs::write(&file, "[[entries]\nbroken").unwrap();
+    assert!(engine.reload().await.is_err());
+    assert_eq!(
+        engine
+            .current()
+            .classify("翠柏苑网点在哪儿")
+            .intent
+            .as_str(),
+        "hall_info"
+    );
+}

@@ -1,0 +1,130 @@
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use heatdesk::app::AppState;
+use heatdesk::config::Settings;
+use heatdesk::storage::{self, Storage};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings that read the shipped data and keep the database in `dir`.
+pub fn settings(dir: &Path) -> Settings {
+    let root = repo();
+    Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: heatdesk::config::Secret::new(format!(
+            "sqlite://{}/heatdesk.db",
+            dir.display()
+        )),
+        intents_dir: root.join("intents"),
+        phrasebook_dir: root.join("phrasebook"),
+        locales_dir: root.join("locales"),
+        ..Settings::default()
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// Builds heatdesk as `serve` does, on port 0 with a fresh SQLite file.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path());
+    adjust(&mut s);
+    let state = AppState::build(s).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = heatdesk::http::router(state.clone());
+    tokio::spawn(async move { heatdesk::http::serve(listener, router).await });
+    TestApp {
+        addr,
+        state,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+/// The PostgreSQL server tests use (`HEATDESK_TEST_POSTGRES_URL`, default the local one).
+fn postgres_admin_url() -> String {
+    std::env::var("HEATDESK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("HEATDESK_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// A fresh, empty PostgreSQL database for one test; `None` (with a notice) when no server
+/// is reachable, unless `HEATDESK_REQUIRE_POSTGRES=1`, which makes that a failure.
+pub async fn fresh_postgres() -> Option<String> {
+    use sqlx::Connection;
+    let admin = postgres_admin_url();
+    let connect = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        sqlx::PgConnection::connect(&admin),
+    );
+    let mut conn = match connect.await {
+        Ok(Ok(c)) => c,
+        other => {
+            let why = match other {
+                Ok(Err(e)) => e.to_string(),
+                _ => "timed out".to_owned(),
+            };
+            assert!(
+                !postgres_required(),
+                "PostgreSQL is required but unreachable at {admin}: {why}"
+            );
+            eprintln!(
+                "notice: PostgreSQL unreachable ({why}); skipping the PostgreSQL part of this test"
+            );
+            return None;
+        }
+    };
+    let name = format!("heatdesk_t_{}_{}", std::process::id(), rand_suffix());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
+    Some(format!("{base}/{name}"))
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    u64::from(nanos) * 1000 + N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Every backend this machine offers: SQLite always, PostgreSQL when reachable.
+pub async fn all_storages(dir: &Path) -> Vec<Arc<dyn Storage>> {
+    let mut out = vec![storage::open(&format!("sqlite://{}/s.db", dir.display()))
+        .await
+        .unwrap()];
+    if let Some(url) = fresh_postgres().await {
+        out.push(storage::open(&url).await.unwrap());
+    }
+    out
+}

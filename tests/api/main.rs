@@ -1,0 +1,7 @@
+//! heatdesk's integration tests: one binary, a real server on port 0, a real database.
+
+mod classify;
+mod cli;
+mod helpers;
+mod phrasebook;
+mod storage;

@@ -1,0 +1,113 @@
+#![allow(clippy::unwrap_used)]
+
+use chrono::{Duration, TimeZone, Utc};
+use heatdesk::storage::{Backend, ClassificationLog, Publication};
+
+use crate::helpers::{all_storages, fresh_postgres, spawn_app_with};
+
+fn log(intent: &str, decision: &str, secs: i64) -> ClassificationLog {
+    ClassificationLog {
+        at: Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap() + Duration::seconds(secs),
+        channel: "wechat".into(),
+        text_masked: format!("text {secs}"),
+        intent: intent.into(),
+        entry: Some(format!("{intent}.x")),
+        confidence: 0.5,
+        decision: decision.into(),
+        latency_us: 120 + secs,
+        catalog_version: "v1".into(),
+    }
+}
+
+#[tokio::test]
+async fn publications_are_recorded_once_and_latest_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in all_storages(dir.path()).await {
+        assert!(s.latest_publication().await.unwrap().is_none());
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let first = Publication {
+            version: "aaa".into(),
+            entries: 70,
+            published_at: t0,
+        };
+        assert!(
+            s.record_publication(&first).await.unwrap(),
+            "{:?}",
+            s.backend()
+        );
+        assert!(
+            !s.record_publication(&first).await.unwrap(),
+            "{:?}: a version is recorded once",
+            s.backend()
+        );
+        let second = Publication {
+            version: "bbb".into(),
+            entries: 71,
+            published_at: t0 + Duration::hours(1),
+        };
+        s.record_publication(&second).await.unwrap();
+        assert_eq!(
+            s.latest_publication().await.unwrap(),
+            Some(second),
+            "{:?}",
+            s.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn classification_log_round_trips_and_lists_unanswered() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in all_storages(dir.path()).await {
+        let rows = [
+            log("not_warm", "answer", 1),
+            log("out_of_scope", "out_of_scope", 2),
+            log("invoice", "clarify", 3),
+        ];
+        for r in &rows {
+            s.log_classification(r).await.unwrap();
+        }
+        let recent = s.recent_classifications(10).await.unwrap();
+        assert_eq!(recent.len(), 3, "{:?}", s.backend());
+        assert_eq!(
+            recent[0],
+            rows[2],
+            "{:?}: newest first, every field kept",
+            s.backend()
+        );
+        let unanswered: Vec<String> = s
+            .unanswered(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.intent)
+            .collect();
+        assert_eq!(unanswered, ["invoice", "out_of_scope"], "{:?}", s.backend());
+    }
+}
+
+#[tokio::test]
+async fn the_server_runs_on_postgres_too() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let app = spawn_app_with(|s| s.database_url = heatdesk::config::Secret::new(url)).await;
+    assert_eq!(app.state.storage.backend(), Backend::Postgres);
+    let res = app
+        .client
+        .post(app.url("/api/v1/classify"))
+        .json(&serde_json::json!({"text": "暖气不热怎么办"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let logged = app.state.storage.recent_classifications(5).await.unwrap();
+    assert_eq!(logged.len(), 1);
+    assert!(app
+        .state
+        .storage
+        .latest_publication()
+        .await
+        .unwrap()
+        .is_some());
+}
