@@ -12,13 +12,14 @@ use crate::catalog::Sources;
 use crate::config::Settings;
 use crate::i18n::Locales;
 use crate::nlu::{self, EngineHandle, Reload};
-use crate::storage::{self, Publication, Storage};
+use crate::storage::{Database, Publication, Storage};
 
 /// What every handler may use. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub engine: Arc<EngineHandle>,
+    pub db: Database,
     pub storage: Arc<dyn Storage>,
     pub locales: Arc<Locales>,
 }
@@ -36,9 +37,10 @@ impl Settings {
 impl AppState {
     /// Opens the database, loads locales and builds the engine (off the async runtime).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let storage = storage::open(settings.database_url.expose())
+        let db = Database::open(settings.database_url.expose())
             .await
             .context("opening the database")?;
+        let storage = db.phrasebook_store();
         let locales = Locales::load(&settings.locales_dir, &settings.default_locale)
             .context("loading locales")?;
         let sources = settings.sources();
@@ -53,6 +55,7 @@ impl AppState {
         let state = Self {
             settings: Arc::new(settings),
             engine: Arc::new(handle),
+            db,
             storage,
             locales: Arc::new(locales),
         };

@@ -17,6 +17,8 @@ pub mod http;
 pub mod i18n;
 /// Understanding residents' messages.
 pub mod nlu;
+/// The utility's service API: accounts, bills, requests, halls.
+pub mod service;
 /// Persistence (SQLite, PostgreSQL).
 pub mod storage;
 /// Logging set-up.

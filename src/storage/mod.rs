@@ -80,13 +80,44 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     async fn unanswered(&self, limit: i64) -> Result<Vec<ClassificationLog>, StorageError>;
 }
 
-/// Opens the database named by `url`, creating it (SQLite) and migrating it as needed.
-pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStorage::open(url).await?))
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStorage::open(url).await?))
-    } else {
-        Err(StorageError::UnsupportedUrl)
+/// A connection pool to one of the two backends, migrated to the current schema. Each
+/// capability builds its own store on it (`phrasebook_store`, and the stores of other
+/// modules), so SQL stays with the capability that owns it.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Database {
+    /// Opens the database named by `url`, creating it (SQLite) and migrating it as needed.
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(sqlite::connect(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(postgres::connect(url).await?))
+        } else {
+            Err(StorageError::UnsupportedUrl)
+        }
     }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The phrasebook's store (publications, classification log).
+    pub fn phrasebook_store(&self) -> Arc<dyn Storage> {
+        match self {
+            Self::Sqlite(pool) => Arc::new(SqliteStorage::new(pool.clone())),
+            Self::Postgres(pool) => Arc::new(PgStorage::new(pool.clone())),
+        }
+    }
+}
+
+/// Opens the database and returns the phrasebook's store.
+pub async fn open(url: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    Ok(Database::open(url).await?.phrasebook_store())
 }

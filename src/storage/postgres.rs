@@ -11,15 +11,19 @@ pub struct PgStorage {
     pool: PgPool,
 }
 
+pub(super) async fn connect(url: &str) -> Result<PgPool, StorageError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?;
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok(pool)
+}
+
 impl PgStorage {
-    pub async fn open(url: &str) -> Result<Self, StorageError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
     }
 }
 
