@@ -21,6 +21,9 @@ pub struct Sources {
     pub locales_dir: PathBuf,
 }
 
+/// The entity dictionaries' file in the intents directory.
+pub const LEXICON_FILE: &str = "lexicon.toml";
+
 /// Longest `wechat` reply, in characters, that still reads well in a chat bubble.
 const WECHAT_MAX_CHARS: usize = 600;
 
@@ -193,7 +196,12 @@ pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
 
 fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
     let mut intents: Vec<(Intent, PathBuf)> = Vec::new();
-    for path in l.files(dir, "toml") {
+    // lexicon.toml sits beside the intents but holds the entity dictionaries.
+    let files = l
+        .files(dir, "toml")
+        .into_iter()
+        .filter(|p| !p.ends_with(LEXICON_FILE));
+    for path in files.collect::<Vec<_>>() {
         let Some(src) = l.read(&path) else { continue };
         let Some(raw) = l.parse::<RawIntent>(&src) else {
             continue;
