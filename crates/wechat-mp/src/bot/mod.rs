@@ -1,5 +1,6 @@
 //! The API client: one method per call, typed errors, shared access tokens.
 
+mod custom;
 mod error;
 mod kf;
 mod media;
@@ -8,11 +9,12 @@ mod template;
 mod token;
 mod user;
 
-pub use error::{ErrCode, RequestError};
-pub use kf::{
-    CustomBody, CustomMessage, KfAccountInfo, KfSession, MediaBody, MiniProgramPage, MusicBody,
-    NewsArticle, NewsBody, OnlineKf, SendCustom, TextBody, VideoBody,
+pub use custom::{
+    CustomBody, CustomMessage, KfAccountRef, MediaBody, MiniProgramPage, MusicBody, NewsArticle,
+    NewsBody, SendCustom, TextBody, VideoBody,
 };
+pub use error::{ErrCode, RequestError};
+pub use kf::{KfAccountInfo, KfSession, OnlineKf};
 pub use media::{MediaType, UploadedMedia};
 pub use menu::{Button, Menu, MenuInfo};
 pub use template::{TemplateMessage, TemplateMiniProgram, TemplateSent, TemplateValue};
