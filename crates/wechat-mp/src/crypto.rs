@@ -153,6 +153,11 @@ impl AesKey {
     }
 }
 
+/// Standard base64, as used for `Encrypt`; exposed for tests and fuzzing.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

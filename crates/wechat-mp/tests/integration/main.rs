@@ -6,6 +6,7 @@ mod bot;
 mod callback;
 mod dispatcher;
 mod fixtures;
+mod props;
 mod replies;
 mod vectors;
 
