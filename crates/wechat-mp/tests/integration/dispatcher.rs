@@ -71,7 +71,7 @@ async fn late_reply_goes_out_as_a_customer_service_message() {
     let response = app
         .oneshot(client.push(&CallbackClient::text_message(
             "o-late",
-            "sleep 400",
+            "sleep 1000",
             1,
             unix_now(),
         )))
@@ -80,11 +80,15 @@ async fn late_reply_goes_out_as_a_customer_service_message() {
     let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
     assert_eq!(&body[..], b"success");
     assert!(
-        started.elapsed() < Duration::from_millis(350),
+        started.elapsed() < Duration::from_millis(800),
         "answered at the deadline"
     );
     let sent = fake.wait_for_messages(1, Duration::from_secs(5)).await;
-    assert_eq!(fake.texts_to("o-late"), vec!["done: sleep 400"], "{sent:?}");
+    assert_eq!(
+        fake.texts_to("o-late"),
+        vec!["done: sleep 1000"],
+        "{sent:?}"
+    );
 }
 
 #[tokio::test]
@@ -160,9 +164,9 @@ async fn one_users_messages_run_in_order_and_different_users_concurrently() {
     let started = std::time::Instant::now();
     let mut tasks = Vec::new();
     for (i, (user, content)) in [
-        ("o-x", "sleep 200 a"),
+        ("o-x", "sleep 300 a"),
         ("o-x", "sleep 10 b"),
-        ("o-y", "sleep 200 c"),
+        ("o-y", "sleep 300 c"),
         ("o-x", "sleep 0 d"),
     ]
     .into_iter()
@@ -180,10 +184,10 @@ async fn one_users_messages_run_in_order_and_different_users_concurrently() {
     }
     let seen = seen.0.lock().unwrap().clone();
     let x_order: Vec<_> = seen.iter().filter(|s| !s.ends_with('c')).cloned().collect();
-    assert_eq!(x_order, vec!["sleep 200 a", "sleep 10 b", "sleep 0 d"]);
-    // o-y's 200 ms ran alongside o-x's: well under the 400 ms a single queue would take.
+    assert_eq!(x_order, vec!["sleep 300 a", "sleep 10 b", "sleep 0 d"]);
+    // o-y's 300 ms ran alongside o-x's: a single queue would take over 600 ms.
     assert!(
-        started.elapsed() < Duration::from_millis(390),
+        started.elapsed() < Duration::from_millis(560),
         "{:?}",
         started.elapsed()
     );
@@ -214,4 +218,31 @@ async fn late_replies_outside_the_window_are_dropped_quietly() {
 fn missing_dependencies_fail_at_build_time() {
     let bot = wechat_mp::Bot::new("wx", "secret");
     let _ = Dispatcher::builder(bot, slow_echo()).build();
+}
+
+#[tokio::test]
+async fn a_retry_on_another_instance_waits_through_the_shared_store() {
+    let fake = FakeWeChat::start().await;
+    let (calls, seen) = (Calls::default(), Seen::default());
+    let shared: Arc<dyn wechat_mp::dedup::DedupStore> =
+        Arc::new(wechat_mp::dedup::InMemoryDedupStore::new());
+    let instance = || {
+        Dispatcher::builder(fake.bot(), slow_echo())
+            .dependencies(dptree::deps![calls.clone(), seen.clone()])
+            .dedup_store(shared.clone())
+            .retry_poll_interval(Duration::from_millis(10))
+            .build()
+    };
+    let (a, b) = (instance(), instance());
+    let first = tokio::spawn(async move {
+        a.dispatch(update("o-m", "sleep 100", 5, 1000), in_ms(2000))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let retry = b
+        .dispatch(update("o-m", "sleep 100", 5, 1000), in_ms(2000))
+        .await;
+    assert_eq!(first.await.unwrap(), retry);
+    assert!(matches!(retry, Outcome::Reply(_)));
+    assert_eq!(calls.0.load(Ordering::SeqCst), 1);
 }
