@@ -12,6 +12,7 @@ use crate::catalog::Sources;
 use crate::config::Settings;
 use crate::i18n::Locales;
 use crate::nlu::{self, EngineHandle, Reload};
+use crate::service::{Outbox, ServiceApi};
 use crate::storage::{Database, Publication, Storage};
 
 /// What every handler may use. Cheap to clone.
@@ -22,6 +23,10 @@ pub struct AppState {
     pub db: Database,
     pub storage: Arc<dyn Storage>,
     pub locales: Arc<Locales>,
+    /// The utility's service API (built-in or remote).
+    pub service: Arc<dyn ServiceApi>,
+    /// Service writes waiting for the API to come back.
+    pub outbox: Outbox,
 }
 
 impl Settings {
@@ -41,6 +46,10 @@ impl AppState {
             .await
             .context("opening the database")?;
         let storage = db.phrasebook_store();
+        let service = crate::service::from_settings(&settings, &db)
+            .await
+            .context("setting up the service API")?;
+        let outbox = Outbox::new(db.clone());
         let locales = Locales::load(&settings.locales_dir, &settings.default_locale)
             .context("loading locales")?;
         let sources = settings.sources();
@@ -58,6 +67,8 @@ impl AppState {
             db,
             storage,
             locales: Arc::new(locales),
+            service,
+            outbox,
         };
         state.record_publication().await;
         Ok(state)
@@ -78,6 +89,12 @@ impl AppState {
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "cannot record the phrasebook version"),
         }
+    }
+
+    /// Sends the service writes kept while the API was down.
+    pub fn spawn_background(&self) {
+        let every = Duration::from_secs(self.settings.service.outbox_interval_secs.max(1));
+        self.outbox.spawn_worker(self.service.clone(), every);
     }
 
     /// Watches the data files and swaps in a rebuilt engine when they change.
@@ -110,6 +127,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let listen = settings.listen;
     let state = AppState::build(settings).await?;
     state.spawn_watcher();
+    state.spawn_background();
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;

@@ -49,6 +49,10 @@ pub struct Settings {
     pub demo: bool,
     pub nlu: NluSettings,
     pub wechat: WeChatSettings,
+    /// The utility's service API (empty URL: the built-in one).
+    pub service: crate::service::ServiceSettings,
+    /// Business rules (suspension, resumption, area changes).
+    pub rules: crate::service::Rules,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -90,6 +94,8 @@ impl Default for Settings {
             demo: true,
             nlu: NluSettings::default(),
             wechat: WeChatSettings::default(),
+            service: crate::service::ServiceSettings::default(),
+            rules: crate::service::Rules::default(),
         }
     }
 }
@@ -111,7 +117,7 @@ impl Default for NluSettings {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 /// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 2] = ["nlu", "wechat"];
+const SECTIONS: [&str; 4] = ["nlu", "wechat", "service", "rules"];
 
 impl Settings {
     /// Defaults, then `file` (or `./heatdesk.toml` when it exists), then the environment.

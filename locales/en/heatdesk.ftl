@@ -87,3 +87,23 @@ slot-invalid-area = That area is not valid. Please enter a number only, in squar
 slot-confirm-yes-no = Please reply "confirm" to go ahead, or "cancel" to stop.
 dialogue-cancelled = All right, this request has been cancelled. Tell me any time if you want to start again.
 dialogue-timeout-restart = As we have not heard from you for a while, this request has been closed. To continue, please send what you would like to do again.
+
+## Service API refusals (stable codes returned by the service API)
+
+service-arrears-unpaid = There are unpaid heating charges from earlier seasons on this account. Please pay them first, then apply again.
+service-suspension-deadline-passed = The deadline for suspension applications this season has passed, so heating cannot be suspended this season.
+service-suspension-limit = This account has already been suspended for the most consecutive seasons allowed. Please visit a service hall with your documents for an on-site check.
+service-already-suspended = Heating on this account is already suspended this season.
+service-not-suspended = Heating on this account is not suspended, so there is nothing to resume.
+service-resumption-limit = This account has already used the resumptions allowed this season.
+service-request-pending = A request of this kind is already being handled for this account. Reply "progress" to see where it stands.
+service-area-absurd = That area does not look right. Please check the figure on your property certificate and enter it again.
+service-request-closed = This request has already been closed and cannot be changed.
+service-status-transition = This request cannot move to that step from where it is now.
+service-status-conflict = This request was updated a moment ago. Please look at its latest status and try again.
+service-idempotency-key-reused = This submission number was already used for a different request.
+service-idempotency-key-required = Every change needs an Idempotency-Key header.
+service-invalid = Some of the details are not valid. Please check them and try again.
+service-unavailable = The business system is busy right now. Your request has been kept and will be processed as soon as it is back.
+service-account-not-found = No heating account was found with that number. Please check it and try again.
+service-refused = This request cannot be accepted. Please call the hotline or visit a service hall.

@@ -87,3 +87,23 @@ slot-invalid-area = 面积格式不正确，请只输入数字，单位是平方
 slot-confirm-yes-no = 请回复“确认”继续办理，或回复“取消”结束办理。
 dialogue-cancelled = 好的，本次办理已取消。如需重新办理，随时告诉我。
 dialogue-timeout-restart = 由于较长时间没有收到您的回复，本次办理已结束。如需继续，请重新发送您要办理的事项。
+
+## 业务系统接口的拒绝原因（服务接口返回的固定代码）
+
+service-arrears-unpaid = 该户号还有往期未缴清的热费，请先缴清欠费后再申请。
+service-suspension-deadline-passed = 本采暖期的停供申请已过截止日期，本采暖期无法办理停供。
+service-suspension-limit = 该户号已连续停供达到上限，请携带相关证件到营业厅办理，需现场核验。
+service-already-suspended = 该户号本采暖期已办理停供。
+service-not-suspended = 该户号目前未停供，无需办理复供。
+service-resumption-limit = 该户号本采暖期的复供次数已用完。
+service-request-pending = 该户号已有同类申请正在办理中，回复“进度”可查看办理状态。
+service-area-absurd = 这个面积好像不对，请核对不动产权证上的面积后重新输入。
+service-request-closed = 这个申请已经办结，无法再更改。
+service-status-transition = 这个申请当前所处的环节无法直接转到该环节。
+service-status-conflict = 这个申请刚刚有了更新，请查看最新状态后再试。
+service-idempotency-key-reused = 这个提交编号已用于另一笔申请。
+service-idempotency-key-required = 每次变更都需要提供 Idempotency-Key 请求头。
+service-invalid = 部分信息格式不正确，请核对后重试。
+service-unavailable = 业务系统暂时繁忙，您的申请已保存，系统恢复后会自动为您办理。
+service-account-not-found = 没有找到这个户号，请核对后重新输入。
+service-refused = 这个申请暂时无法受理，请拨打客服热线或到营业厅咨询。

@@ -20,6 +20,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::router())
         .merge(crate::nlu::http::router())
+        .merge(crate::service::http::router())
         .fallback(|| async { error::ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

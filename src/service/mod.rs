@@ -5,10 +5,23 @@
 //! a built-in implementation on heatdesk's database (also served over HTTP at
 //! `/api/service/v1`, the contract's reference server).
 
+pub mod builtin;
+pub mod client;
+pub mod demo;
+pub mod http;
+pub mod outbox;
+pub mod rules;
 pub mod types;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
+use crate::config::Secret;
+
+pub use builtin::BuiltinService;
+pub use client::HttpServiceApi;
+pub use outbox::{Outbox, OutboxOutcome, OutboxResult, Submission};
+pub use rules::Rules;
 pub use types::*;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -61,4 +74,57 @@ pub trait ServiceApi: Send + Sync + std::fmt::Debug + 'static {
     async fn advance_request(&self, update: &StatusUpdate) -> Result<ServiceRequest, ServiceError>;
 
     async fn halls(&self) -> Result<Vec<Hall>, ServiceError>;
+}
+
+/// Where the service API is. An empty `url` means the built-in service on heatdesk's own
+/// database; otherwise `url` is the base of the contract, e.g.
+/// `https://crm.example/api/service/v1`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSettings {
+    pub url: String,
+    /// Bearer token: sent by the client, and required by the reference server when set.
+    pub token: Secret,
+    /// Deadline of one call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Attempts per call, the first included.
+    pub retries: u32,
+    /// Seconds between two rounds of the outbox worker.
+    pub outbox_interval_secs: u64,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            token: Secret::default(),
+            timeout_ms: 3000,
+            retries: 3,
+            outbox_interval_secs: 15,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Client(#[from] client::ClientError),
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
+}
+
+/// The service API the settings name: the HTTP client when `service.url` is set, else the
+/// built-in service (with the demo data loaded on first start when `demo` is on).
+pub async fn from_settings(
+    settings: &crate::config::Settings,
+    db: &crate::storage::Database,
+) -> Result<std::sync::Arc<dyn ServiceApi>, SetupError> {
+    if !settings.service.url.is_empty() {
+        return Ok(std::sync::Arc::new(HttpServiceApi::new(&settings.service)?));
+    }
+    let builtin = BuiltinService::new(db.clone(), settings.rules.clone());
+    if settings.demo {
+        demo::load_if_empty(&builtin).await?;
+    }
+    Ok(std::sync::Arc::new(builtin))
 }

@@ -57,10 +57,17 @@ macro_rules! string_id {
     };
 }
 
-string_id!(AccountNo, |s| (8..=12).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()), ParseError::AccountNo);
+string_id!(
+    AccountNo,
+    |s| (8..=12).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()),
+    ParseError::AccountNo
+);
 string_id!(
     RequestId,
-    |s| s.len() > 1 && s.len() <= 32 && s.starts_with('R') && s[1..].bytes().all(|b| b.is_ascii_digit()),
+    |s| s.len() > 1
+        && s.len() <= 32
+        && s.starts_with('R')
+        && s[1..].bytes().all(|b| b.is_ascii_digit()),
     ParseError::RequestId
 );
 string_id!(
