@@ -4,4 +4,5 @@ mod classify;
 mod cli;
 mod helpers;
 mod phrasebook;
+mod service;
 mod storage;
