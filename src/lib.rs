@@ -11,6 +11,8 @@ pub mod cli;
 pub mod config;
 /// Identifiers and values parsed at the edge.
 pub mod domain;
+/// Entities in residents' messages (accounts, dates, places, answers), read with a lexicon.
+pub mod entities;
 /// The HTTP server and the API's error type.
 pub mod http;
 /// Fluent locales for every user-visible string that is not a standard reply.
