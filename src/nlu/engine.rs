@@ -118,20 +118,17 @@ impl Engine {
                 texts.push(text);
             }
         }
-        let features: Vec<Vec<String>> = texts.iter().map(|t| analyzer.features(t)).collect();
-        let vectorizer = Vectorizer::fit(&features);
-        let samples: Vec<_> = features
-            .iter()
-            .zip(&docs)
-            .map(|(f, &(_, c))| (vectorizer.transform(f), c))
-            .collect();
-        let model = SoftmaxModel::train(
-            &samples,
-            vectorizer.len(),
-            classes.len(),
-            TrainParams::default(),
-        );
-        let index = PhraseIndex::build(analyzer.clone(), texts.iter().copied())?;
+        // The index and the model are independent: build them side by side.
+        let keep = training_subset(&docs, classes.len());
+        let (vectorizer, model, index) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| PhraseIndex::build(analyzer.clone(), texts.iter().copied()));
+            let (vectorizer, model) = train(&analyzer, &texts, &docs, &keep, classes.len());
+            let index = index
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (vectorizer, model, index)
+        });
+        let index = index?;
 
         let mut rules = Vec::new();
         for (class, intent) in catalog.intents.iter().enumerate() {
@@ -242,6 +239,52 @@ impl Engine {
             candidates,
         }
     }
+}
+
+/// The model over the kept texts; its vocabulary is theirs, since features the model
+/// never saw carry no weight.
+fn train(
+    analyzer: &Analyzer,
+    texts: &[&str],
+    docs: &[(usize, usize)],
+    keep: &[bool],
+    classes: usize,
+) -> (Vectorizer, SoftmaxModel) {
+    let (features, labels): (Vec<Vec<String>>, Vec<usize>) = texts
+        .iter()
+        .zip(docs)
+        .zip(keep)
+        .filter(|(_, &k)| k)
+        .map(|((t, &(_, c)), _)| (analyzer.features(t), c))
+        .unzip();
+    let vectorizer = Vectorizer::fit(&features);
+    let samples: Vec<_> = features
+        .iter()
+        .zip(labels)
+        .map(|(f, c)| (vectorizer.transform(f), c))
+        .collect();
+    let model = SoftmaxModel::train(&samples, vectorizer.len(), classes, TrainParams::default());
+    (vectorizer, model)
+}
+
+/// Training texts per intent beyond which more add little to the model but time to the
+/// build: a large phrasebook keeps every text in the index, and an even spread of each
+/// intent's texts in the model.
+const MODEL_TEXTS_PER_INTENT: usize = 600;
+
+fn training_subset(docs: &[(usize, usize)], classes: usize) -> Vec<bool> {
+    let mut per_class = vec![0usize; classes];
+    docs.iter().for_each(|&(_, c)| per_class[c] += 1);
+    let mut seen = vec![0usize; classes];
+    docs.iter()
+        .map(|&(_, c)| {
+            let (n, i) = (per_class[c], seen[c]);
+            seen[c] += 1;
+            // Keep the i-th of n when it is the first to cross a multiple of n/cap.
+            n <= MODEL_TEXTS_PER_INTENT
+                || (i * MODEL_TEXTS_PER_INTENT) / n != ((i + 1) * MODEL_TEXTS_PER_INTENT) / n
+        })
+        .collect()
 }
 
 fn round(x: f32) -> f32 {

@@ -95,6 +95,8 @@ pub struct Hit {
 
 pub struct PhraseIndex {
     reader: IndexReader,
+    /// Per segment, doc id → `ord`: read once, since the index never changes after build.
+    ords: Vec<Vec<u64>>,
     words: Field,
     grams: Field,
     tokenizers: [ZhTokenizer; 2],
@@ -135,12 +137,22 @@ impl PhraseIndex {
             writer.add_document(doc!(words => text, grams => text, ord => i as u64))?;
         }
         writer.commit()?;
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let mut ords = Vec::new();
+        for segment in reader.searcher().segment_readers() {
+            let column = segment.fast_fields().u64("ord")?;
+            ords.push(
+                (0..segment.max_doc())
+                    .map(|d| column.first(d).unwrap_or_default())
+                    .collect(),
+            );
+        }
         Ok(Self {
             reader,
+            ords,
             words,
             grams,
             tokenizers,
@@ -170,15 +182,15 @@ impl PhraseIndex {
         }
         let searcher = self.reader.searcher();
         let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit))?;
-        top.into_iter()
-            .map(|(score, addr)| {
-                let column = searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .u64("ord")?;
-                let ord = column.first(addr.doc_id).unwrap_or_default();
-                Ok(Hit { ord, score })
+        Ok(top
+            .into_iter()
+            .filter_map(|(score, addr)| {
+                let ord = *self
+                    .ords
+                    .get(addr.segment_ord as usize)?
+                    .get(addr.doc_id as usize)?;
+                Some(Hit { ord, score })
             })
-            .collect()
+            .collect())
     }
 }

@@ -37,6 +37,13 @@ pub enum AnalyzerError {
     UserDict { line: usize, reason: String },
 }
 
+/// The segmenter with its default dictionary, parsed once per process: parsing takes a
+/// few hundred milliseconds, copying it a few.
+fn base_segmenter() -> &'static Jieba {
+    static BASE: std::sync::OnceLock<Jieba> = std::sync::OnceLock::new();
+    BASE.get_or_init(Jieba::new)
+}
+
 pub struct Analyzer {
     jieba: Jieba,
     synonyms: Option<(AhoCorasick, Vec<String>)>,
@@ -50,7 +57,7 @@ impl std::fmt::Debug for Analyzer {
 
 impl Analyzer {
     pub fn new(synonyms: &[SynonymSet], userdict: &str) -> Result<Self, AnalyzerError> {
-        let mut jieba = Jieba::new();
+        let mut jieba = base_segmenter().clone();
         for (n, line) in userdict.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
