@@ -46,6 +46,9 @@ impl AppState {
             .await
             .context("opening the database")?;
         let storage = db.phrasebook_store();
+        if let Some(wechat) = crate::wechat::config(&settings.wechat) {
+            wechat.validate().context("WeChat settings")?;
+        }
         let service = crate::service::from_settings(&settings, &db)
             .await
             .context("setting up the service API")?;

@@ -70,7 +70,7 @@ pub struct NluSettings {
     pub watch_interval_secs: u64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WeChatSettings {
     pub token: Secret,
@@ -80,6 +80,25 @@ pub struct WeChatSettings {
     pub aes_key: Secret,
     /// Empty: the real API.
     pub api_base: String,
+    /// Time a handler has before the callback answers `success` and the reply goes out
+    /// as a customer-service message (WeChat waits 5 s).
+    pub handler_deadline_ms: u64,
+    /// Pushes with an older `timestamp` are refused as replays.
+    pub replay_window_secs: u64,
+}
+
+impl Default for WeChatSettings {
+    fn default() -> Self {
+        Self {
+            token: Secret::default(),
+            appid: String::new(),
+            app_secret: Secret::default(),
+            aes_key: Secret::default(),
+            api_base: String::new(),
+            handler_deadline_ms: 4000,
+            replay_window_secs: 300,
+        }
+    }
 }
 
 impl Default for Settings {

@@ -25,3 +25,5 @@ pub mod service;
 pub mod storage;
 /// Logging set-up.
 pub mod telemetry;
+/// The WeChat official account's callback.
+pub mod wechat;

@@ -27,7 +27,16 @@ pub fn router(state: AppState) -> Router {
             error::localize,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    api.layer(TraceLayer::new_for_http()).with_state(state)
+    let mut app = api.with_state(state.clone());
+    // The callback speaks WeChat's protocol, not the API's JSON errors: mounted beside it.
+    match crate::wechat::router(&state) {
+        Ok(Some(wechat)) => app = app.nest_service("/wechat", wechat),
+        Ok(None) => {
+            tracing::info!("WeChat not configured (no callback token); /wechat not mounted")
+        }
+        Err(e) => tracing::error!(error = %e, "WeChat callback not mounted"),
+    }
+    app.layer(TraceLayer::new_for_http())
 }
 
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish.

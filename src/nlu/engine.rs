@@ -222,18 +222,34 @@ impl Engine {
             .collect();
         let top = ranked[0];
         let confidence = probs[top];
-        let (class, decision, confidence) = if top == self.fallback {
-            (top, Decision::OutOfScope, confidence)
+        // A rejected message has no entry: no out-of-scope reply was chosen for it.
+        let (class, decision, confidence, entry) = if top == self.fallback {
+            (
+                top,
+                Decision::OutOfScope,
+                confidence,
+                self.entry_for(top, best_hit),
+            )
         } else if confidence < self.settings.reject_below {
-            (self.fallback, Decision::OutOfScope, 1.0 - confidence)
+            (self.fallback, Decision::OutOfScope, 1.0 - confidence, None)
         } else if confidence < self.settings.clarify_below {
-            (top, Decision::Clarify, confidence)
+            (
+                top,
+                Decision::Clarify,
+                confidence,
+                self.entry_for(top, best_hit),
+            )
         } else {
-            (top, Decision::Answer, confidence)
+            (
+                top,
+                Decision::Answer,
+                confidence,
+                self.entry_for(top, best_hit),
+            )
         };
         Classification {
             intent: self.classes[class].clone(),
-            entry: self.entry_for(class, best_hit),
+            entry,
             confidence: round(confidence),
             decision,
             candidates,

@@ -47,6 +47,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    // Logs only when asked for (RUST_LOG=…), captured per test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(dir.path());
     adjust(&mut s);
@@ -125,6 +130,19 @@ pub async fn all_storages(dir: &Path) -> Vec<Arc<dyn Storage>> {
         .unwrap()];
     if let Some(url) = fresh_postgres().await {
         out.push(storage::open(&url).await.unwrap());
+    }
+    out
+}
+
+/// Every database this machine offers, migrated: SQLite always, PostgreSQL when reachable.
+pub async fn all_databases(dir: &Path) -> Vec<storage::Database> {
+    let mut out = vec![
+        storage::Database::open(&format!("sqlite://{}/d.db", dir.display()))
+            .await
+            .unwrap(),
+    ];
+    if let Some(url) = fresh_postgres().await {
+        out.push(storage::Database::open(&url).await.unwrap());
     }
     out
 }

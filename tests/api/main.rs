@@ -6,3 +6,4 @@ mod helpers;
 mod phrasebook;
 mod service;
 mod storage;
+mod wechat;
