@@ -7,3 +7,4 @@ mod phrasebook;
 mod service;
 mod storage;
 mod wechat;
+mod wechat_cli;

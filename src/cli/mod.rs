@@ -11,6 +11,10 @@ use crate::catalog::{self, Severity};
 use crate::config::Settings;
 use crate::nlu::{self, eval};
 
+mod wechat;
+
+pub use wechat::{Account, WechatCommand};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "heatdesk",
@@ -49,6 +53,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PhrasebookCommand,
     },
+    /// Compute and check WeChat callback signatures and encrypted envelopes by hand.
+    Wechat {
+        #[command(subcommand)]
+        command: WechatCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,21 +84,27 @@ pub enum PhrasebookCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    // Loaded only by the commands that use it: the WeChat tools take everything from
+    // their flags, so a broken settings file cannot stand in the way of debugging a callback.
+    let config = cli.config.as_deref();
+    let settings = || Settings::load(config);
     match cli.command {
-        Command::Serve => crate::app::run(settings).await.map(|()| ExitCode::SUCCESS),
-        Command::Classify { text } => classify(&settings, &text.join(" ")).await,
+        Command::Serve => crate::app::run(settings()?)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Classify { text } => classify(&settings()?, &text.join(" ")).await,
         Command::Eval {
             file,
             format,
             min_accuracy,
-        } => run_eval(&settings, &file, format, min_accuracy).await,
+        } => run_eval(&settings()?, &file, format, min_accuracy).await,
         Command::Phrasebook {
             command: PhrasebookCommand::Check,
-        } => check(&settings),
+        } => check(&settings()?),
         Command::Phrasebook {
             command: PhrasebookCommand::Export { format },
-        } => export(&settings, format),
+        } => export(&settings()?, format),
+        Command::Wechat { command } => wechat::run(command),
     }
 }
 
