@@ -11,8 +11,10 @@ use crate::catalog::{self, Severity};
 use crate::config::Settings;
 use crate::nlu::{self, eval};
 
+mod simulate;
 mod wechat;
 
+pub use simulate::{SimulateArgs, SimulatedEvent};
 pub use wechat::{Account, WechatCommand};
 
 #[derive(Debug, Parser)]
@@ -58,6 +60,8 @@ pub enum Command {
         #[command(subcommand)]
         command: WechatCommand,
     },
+    /// Post messages to a callback URL exactly as WeChat would and print the replies.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -105,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: PhrasebookCommand::Export { format },
         } => export(&settings()?, format),
         Command::Wechat { command } => wechat::run(command),
+        Command::Simulate(args) => simulate::run(args).await,
     }
 }
 

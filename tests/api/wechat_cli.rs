@@ -1,10 +1,14 @@
 //! `heatdesk wechat sign|encrypt|decrypt` against the official documentation's safe-mode
-//! example (the vectors `crates/wechat-mp/tests/integration/vectors.rs` checks).
+//! example (the vectors `crates/wechat-mp/tests/integration/vectors.rs` checks), and
+//! `heatdesk simulate` against a callback router on loopback.
 
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+
+use wechat_mp::update::Text;
+use wechat_mp::{Bot, Config, Dispatcher, HandlerResult, Mode, Reply, Update, UpdateHandler};
 
 // Official documentation, "消息加解密说明", safe-mode example.
 const TOKEN: &str = "AAAAA";
@@ -256,4 +260,107 @@ fn encrypt_refuses_a_random_prefix_of_the_wrong_length() {
         b"<xml/>",
     );
     assert!(stderr_of_failure(&out).contains("16 bytes"));
+}
+
+// simulate, against the crate's own router with an echo handler.
+
+const SIM_TOKEN: &str = "sim-token";
+const SIM_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+const SIM_APPID: &str = "wx5e1f0c2d3b4a6978";
+
+fn echo() -> UpdateHandler {
+    wechat_mp::dptree::entry()
+        .branch(Update::filter_text().endpoint(|text: Text| async move {
+            if text.content == "later" {
+                return HandlerResult::Ok(Reply::Success);
+            }
+            HandlerResult::Ok(Reply::text(format!("echo: {}", text.content)))
+        }))
+        .branch(
+            Update::filter_subscribe()
+                .endpoint(|| async { HandlerResult::Ok(Reply::text("welcome\nsecond line")) }),
+        )
+}
+
+/// A callback router on loopback; returns its URL.
+async fn callback_server(mode: Mode) -> String {
+    let config = Config {
+        mode,
+        encoding_aes_key: (mode != Mode::Plain).then(|| SIM_KEY.into()),
+        ..Config::new(SIM_APPID, "secret", SIM_TOKEN)
+    };
+    let dispatcher = Dispatcher::builder(Bot::from_config(&config), echo()).build();
+    let app = axum::Router::new().nest(
+        "/wechat",
+        wechat_mp::axum::router(config, dispatcher).unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/wechat")
+}
+
+async fn simulate(args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_heatdesk"))
+        .arg("simulate")
+        .args(args)
+        .env_remove("HEATDESK_WECHAT_TOKEN")
+        .env_remove("HEATDESK_WECHAT_AES_KEY")
+        .env_remove("HEATDESK_WECHAT_APPID")
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn simulate_prints_each_message_and_its_reply_in_plaintext_mode() {
+    let url = callback_server(Mode::Plain).await;
+    let out = simulate(&["--url", &url, "--token", SIM_TOKEN, "暖气不热", "later"]).await;
+    assert_eq!(
+        stdout_of(&out),
+        "> 暖气不热\necho: 暖气不热\n> later\n[success]\n"
+    );
+}
+
+#[tokio::test]
+async fn simulate_encrypts_in_safe_mode_and_opens_the_replies() {
+    let url = callback_server(Mode::Safe).await;
+    let out = simulate(&[
+        "--url",
+        &url,
+        "--token",
+        SIM_TOKEN,
+        "--aes-key",
+        SIM_KEY,
+        "--appid",
+        SIM_APPID,
+        "--event",
+        "subscribe",
+        "--from",
+        "o-resident-1",
+        "户号 1234",
+        "户号 1234",
+    ])
+    .await;
+    // The same text twice is two messages (fresh MsgIds), not a retry.
+    assert_eq!(
+        stdout_of(&out),
+        "> [subscribe]\nwelcome\nsecond line\n> 户号 1234\necho: 户号 1234\n> 户号 1234\necho: 户号 1234\n"
+    );
+}
+
+#[tokio::test]
+async fn simulate_fails_with_the_status_when_the_server_refuses() {
+    let url = callback_server(Mode::Plain).await;
+    let out = simulate(&["--url", &url, "--token", "not-the-token", "hello"]).await;
+    let err = stderr_of_failure(&out);
+    assert!(err.contains("403"), "{err}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "> hello\n");
+}
+
+#[tokio::test]
+async fn simulate_in_plaintext_against_a_safe_mode_server_is_refused() {
+    let url = callback_server(Mode::Safe).await;
+    let out = simulate(&["--url", &url, "--token", SIM_TOKEN, "hello"]).await;
+    assert!(stderr_of_failure(&out).contains("400"));
 }
