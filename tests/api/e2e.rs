@@ -1,0 +1,118 @@
+//! Live style: `heatdesk serve` as a process, WeChat played by `heatdesk simulate`, the
+//! WeChat API by the fake server.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use wechat_mp::testing::{FakeWeChat, FAKE_APPID, FAKE_SECRET};
+
+use crate::helpers::repo;
+
+const TOKEN: &str = "e2e-callback-token";
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+/// The server process, killed when the test ends however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_serve(dir: &std::path::Path, api_base: &str) -> (Server, u16) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_heatdesk"))
+        .arg("serve")
+        .current_dir(repo())
+        .env("HEATDESK_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "HEATDESK_DATABASE_URL",
+            format!("sqlite://{}/e2e.db", dir.display()),
+        )
+        .env("HEATDESK_WECHAT_TOKEN", TOKEN)
+        .env("HEATDESK_WECHAT_AES_KEY", AES_KEY)
+        .env("HEATDESK_WECHAT_APPID", FAKE_APPID)
+        .env("HEATDESK_WECHAT_APP_SECRET", FAKE_SECRET)
+        .env("HEATDESK_WECHAT_API_BASE", api_base)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    for _ in 0..300 {
+        if reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (server, port);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("heatdesk serve did not become healthy");
+}
+
+#[tokio::test]
+async fn serve_answers_an_encrypted_question_sent_by_simulate() {
+    let fake = FakeWeChat::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = start_serve(dir.path(), &fake.base_url()).await;
+
+    let question = "俺家暖气片不咋热，屋里才十六度";
+    let out = Command::new(env!("CARGO_BIN_EXE_heatdesk"))
+        .args([
+            "simulate",
+            "--url",
+            &format!("http://127.0.0.1:{port}/wechat"),
+            "--token",
+            TOKEN,
+        ])
+        .args([
+            "--aes-key",
+            AES_KEY,
+            "--appid",
+            FAKE_APPID,
+            "--from",
+            "o-e2e-resident",
+            question,
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The reply must be the standard WeChat reply of the entry the engine picks.
+    let root = repo();
+    let sources = heatdesk::catalog::Sources {
+        intents_dir: root.join("intents"),
+        phrasebook_dir: root.join("phrasebook"),
+        locales_dir: root.join("locales"),
+    };
+    let engine = heatdesk::nlu::build_from(&sources, &Default::default()).unwrap();
+    let c = engine.classify(question);
+    assert_eq!(c.intent.as_str(), "not_warm");
+    let catalog = engine.catalog();
+    let expected = catalog
+        .rendered_reply(catalog.entry(c.entry.as_ref().unwrap()).unwrap())
+        .wechat;
+    assert_eq!(
+        stdout.trim_end(),
+        format!("> {question}\n{expected}").trim_end()
+    );
+}
