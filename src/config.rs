@@ -53,6 +53,8 @@ pub struct Settings {
     pub service: crate::service::ServiceSettings,
     /// Business rules (suspension, resumption, area changes).
     pub rules: crate::service::Rules,
+    /// Conversations with residents (timeout, bindings).
+    pub dialogue: crate::dialogue::DialogueSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -115,6 +117,7 @@ impl Default for Settings {
             wechat: WeChatSettings::default(),
             service: crate::service::ServiceSettings::default(),
             rules: crate::service::Rules::default(),
+            dialogue: crate::dialogue::DialogueSettings::default(),
         }
     }
 }
@@ -136,7 +139,7 @@ impl Default for NluSettings {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 /// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 4] = ["nlu", "wechat", "service", "rules"];
+const SECTIONS: [&str; 5] = ["nlu", "wechat", "service", "rules", "dialogue"];
 
 impl Settings {
     /// Defaults, then `file` (or `./heatdesk.toml` when it exists), then the environment.

@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod cli;
 /// Layered settings.
 pub mod config;
+/// Conversations with residents: state per WeChat user, forms, clarification, transactions.
+pub mod dialogue;
 /// Identifiers and values parsed at the edge.
 pub mod domain;
 /// Entities in residents' messages (accounts, dates, places, answers), read with a lexicon.

@@ -107,3 +107,118 @@ service-invalid = Some of the details are not valid. Please check them and try a
 service-unavailable = The business system is busy right now. Your request has been kept and will be processed as soon as it is back.
 service-account-not-found = No heating account was found with that number. Please check it and try again.
 service-refused = This request cannot be accepted. Please call the hotline or visit a service hall.
+
+## Dialogue: the course of a request
+
+dialogue-declined = All right. Tell me any time if you need anything.
+dialogue-resume = Back to your request:
+dialogue-choose-account = Several accounts are bound to your WeChat. Which one? Please reply with the number:
+dialogue-choose-account-again = Please reply with the number of the account.
+dialogue-account-option = { $n }. { $account } { $address }
+dialogue-verify-failed = That does not match. Please check the account holder's name or the last 4 digits of the registered mobile number.
+dialogue-verify-locked = The verification failed. To protect your information, an agent will check it with you; you can also visit a service hall with your ID card, or call { $hotline }.
+dialogue-offer-human = Sorry, I still could not understand your question. An agent will take over shortly; you can also call our hotline { $hotline }.
+dialogue-clarify-again = That did not match an option. Please choose again:
+dialogue-image-received = Photo received; it will be attached to your request.
+dialogue-image-no-form = Photo received. There is no request in progress; to report a repair or an area correction, tell me what you need first and the photo will be attached to it.
+form-summary-intro = Please check your details:
+field-line = { $field }: { $value }
+field-skipped = not given
+field-area-value = { $area } m²
+field-images-value = { $n } photo(s)
+field-account-no = Account
+field-reason = Reason
+field-address = Address
+field-phone = Phone
+field-problem = Problem
+field-date = Visit date
+field-time-of-day = Visit time
+field-photos = Photos
+field-area = Claimed area
+field-evidence = Evidence
+field-invoice-party = Invoice for
+field-invoice-kind = Invoice type
+field-title = Invoice title
+field-tax-no = Tax number
+field-email = Email
+time-of-day-morning = morning
+time-of-day-noon = noon
+time-of-day-afternoon = afternoon
+time-of-day-evening = evening
+time-of-day-all-day = all day
+choice-person = a person
+choice-company = a company
+choice-e-ordinary = ordinary e-invoice
+choice-paper-ordinary = ordinary paper invoice
+choice-vat-special = VAT special invoice
+offer-suspension = Shall I suspend your heating online now? Reply "yes" to start.
+offer-resumption = Shall I apply for the resumption of your heating online now? Reply "yes" to start.
+offer-inspection = If it is still not warm after these checks, shall I book an inspection visit? Reply "yes" to start.
+offer-repair = Shall I book a visit for you? Reply "yes" to start.
+offer-invoice = Shall I request the invoice online now? Reply "yes" to start.
+offer-area-change = Shall I apply for an area check online now? Reply "yes" to start.
+
+## Dialogue: account binding
+
+binding-done = Account { $account } ({ $address }) is verified and bound to your WeChat; you will not need to enter it again.
+binding-limit = At most { $max } accounts can be bound to one WeChat user. This account is verified for now but not bound; unbind one you no longer use to bind it.
+binding-already = Account { $account } is already bound to your WeChat.
+binding-not-bound = Account { $account } is not bound to your WeChat.
+binding-none = No account is bound to your WeChat yet. Reply "bind account" to bind one.
+binding-unbound = Unbound: { $account }.
+binding-list-intro = Accounts bound to your WeChat:
+
+## Dialogue: lookups
+
+payment-header = Heating charges of account { $account } ({ $address }):
+payment-bill = Season { $season }: billed { $amount } yuan, paid { $paid } yuan, outstanding { $outstanding } yuan
+payment-arrears = Outstanding in total: { $total } yuan. You can pay in this official account or at a service hall.
+payment-no-arrears = Nothing is outstanding. Thank you for paying on time!
+payment-recent = Payment: { $at } { $amount } yuan ({ $channel })
+pay-channel-wechat = WeChat
+pay-channel-alipay = Alipay
+pay-channel-counter = service hall
+hall-item = { $name }: { $address }, phone { $phone }, open { $hours }
+hall-nearest = The nearest hall is { $name } (about { $km } km): { $address }, phone { $phone }, open { $hours }.
+status-none = There is no request in progress for your bound accounts.
+status-request = Request { $id } (account { $account }, { $kind }): now "{ $status }"
+status-event = · { $at } { $status } { $note }
+status-next = We will tell you at every step; to hurry it along, call our hotline.
+status-urgent = This is an urgent work order; the emergency team will handle it as soon as possible.
+request-kind-suspension = suspension
+request-kind-resumption = resumption
+request-kind-repair = in-home repair
+request-kind-inspection = inspection visit
+request-kind-leak = leak repair
+request-kind-area-change = area check
+request-kind-invoice = invoice
+request-status-submitted = received
+request-status-awaiting-payment = awaiting payment
+request-status-paid = paid
+request-status-under-review = under second-level review
+request-status-work-order-issued = work order issued
+request-status-in-progress = in progress
+request-status-valve-closed = valve closed
+request-status-valve-opened = valve opened
+request-status-completed = completed
+request-status-rejected = rejected
+request-status-cancelled = cancelled
+
+## Dialogue: requests
+
+suspension-quote = Suspending account { $account } for the { $season } season: a basic charge of { $fee } yuan is still due; this would be suspended season { $in_a_row } in a row (at most { $max_in_a_row }); after a suspension, heating can be resumed { $max_resumptions } time(s) per season.
+resumption-quote = Resuming account { $account }: valve-opening fee { $opening } yuan, heat charge for the rest of the season { $heat } yuan, earlier arrears { $arrears } yuan, { $total } yuan in total; { $left } more resumption(s) this season afterwards. The steps: apply → pay → work order to the station → valve opened → you are told.
+area-preview-direct = The area on file is { $current } m² and you claim { $claimed } m²; the difference can be approved directly and takes effect at once.
+area-preview-review = The area on file is { $current } m² and you claim { $claimed } m²; the difference needs a second-level review, possibly with a measurement on site.
+invoice-not-online = Paper invoices and VAT special invoices are issued and collected at a service hall; the documents needed are listed above.
+leak-recorded = Your leak has been recorded and passed to an agent; the emergency team will contact you shortly. If it is urgent, call the 24-hour emergency line { $emergency } now.
+request-created = Your { $kind } request has been submitted: number { $id } (account { $account }).
+request-next-suspension = A technician will close the valve and we will tell you when it is done. Reply "progress" at any time to see where it stands.
+request-next-resumption = Please pay the resumption charge of { $fee } yuan in this official account; a work order then goes to the station, and we will tell you when the valve is open. Reply "progress" at any time.
+request-next-visit = The technician will call you before the visit to confirm the time. Reply "progress" at any time.
+request-next-leak = Marked as an urgent work order; the emergency team will contact you shortly. If it is urgent, call the 24-hour emergency line { $emergency } now.
+request-next-invoice = The e-invoice will be sent to your email once issued.
+request-next-area-approved = The area has been approved directly as { $area } m²; your next bill uses it.
+request-next-area-review = The area change has gone to second-level review; we will tell you the result.
+outbox-created = Your earlier request has been accepted: number { $id } (account { $account }).
+outbox-failed = Your earlier request could not be accepted: { $reason }

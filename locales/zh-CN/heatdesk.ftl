@@ -107,3 +107,118 @@ service-invalid = 部分信息格式不正确，请核对后重试。
 service-unavailable = 业务系统暂时繁忙，您的申请已保存，系统恢复后会自动为您办理。
 service-account-not-found = 没有找到这个户号，请核对后重新输入。
 service-refused = 这个申请暂时无法受理，请拨打客服热线或到营业厅咨询。
+
+## 对话：办理过程
+
+dialogue-declined = 好的，有需要随时告诉我。
+dialogue-resume = 回到刚才的办理：
+dialogue-choose-account = 您绑定了多个户号，请问办理哪一个？请回复序号：
+dialogue-choose-account-again = 请回复序号，选择要办理的户号。
+dialogue-account-option = { $n }. { $account } { $address }
+dialogue-verify-failed = 验证信息不匹配，请再核对一下户主姓名或预留手机号后4位。
+dialogue-verify-locked = 验证未通过。为保护您的信息，已为您转人工客服核实；也可携带身份证到营业厅办理，或拨打{ $hotline }。
+dialogue-offer-human = 抱歉，我还是没能理解您的问题，已为您转接人工客服，请稍候；也可拨打服务热线{ $hotline }。
+dialogue-clarify-again = 没能对上您说的选项，请再选一次：
+dialogue-image-received = 照片已收到，会附在您的申请里。
+dialogue-image-no-form = 照片已收到。目前没有正在办理的事项；如需报修或面积核实，请先告诉我要办理什么，照片会附在申请里。
+form-summary-intro = 请核对您的信息：
+field-line = { $field }：{ $value }
+field-skipped = 未提供
+field-area-value = { $area }平方米
+field-images-value = { $n }张
+field-account-no = 户号
+field-reason = 原因
+field-address = 地址
+field-phone = 联系电话
+field-problem = 情况说明
+field-date = 上门日期
+field-time-of-day = 上门时段
+field-photos = 照片
+field-area = 申请面积
+field-evidence = 证明材料
+field-invoice-party = 开票对象
+field-invoice-kind = 发票类型
+field-title = 发票抬头
+field-tax-no = 税号
+field-email = 接收邮箱
+time-of-day-morning = 上午
+time-of-day-noon = 中午
+time-of-day-afternoon = 下午
+time-of-day-evening = 晚上
+time-of-day-all-day = 全天
+choice-person = 个人
+choice-company = 单位
+choice-e-ordinary = 电子普通发票
+choice-paper-ordinary = 纸质普通发票
+choice-vat-special = 增值税专用发票
+offer-suspension = 需要现在为您在线办理停供吗？回复“是”开始办理。
+offer-resumption = 需要现在为您在线申请复供吗？回复“是”开始办理。
+offer-inspection = 自查后仍不热的，需要为您预约上门检测吗？回复“是”开始预约。
+offer-repair = 需要为您预约上门服务吗？回复“是”开始预约。
+offer-invoice = 需要现在在线申请开票吗？回复“是”开始办理。
+offer-area-change = 需要现在在线申请面积核实吗？回复“是”开始办理。
+
+## 对话：户号绑定
+
+binding-done = 户号 { $account }（{ $address }）已验证并绑定到您的微信，以后查询和办理无需再输入户号。
+binding-limit = 每个微信最多绑定{ $max }个户号，本次只为您验证、不再新增绑定；如需绑定，请先解绑不用的户号。
+binding-already = 户号 { $account } 已经绑定在您的微信上了。
+binding-not-bound = 户号 { $account } 没有绑定在您的微信上。
+binding-none = 您还没有绑定户号。回复“绑定户号”即可绑定。
+binding-unbound = 已解除绑定：{ $account }。
+binding-list-intro = 您的微信已绑定的户号：
+
+## 对话：查询
+
+payment-header = 户号 { $account }（{ $address }）的热费情况：
+payment-bill = { $season }采暖期：应缴{ $amount }元，已缴{ $paid }元，未缴{ $outstanding }元
+payment-arrears = 合计欠费{ $total }元。可在公众号直接缴纳，也可到营业厅缴费。
+payment-no-arrears = 目前没有欠费，感谢您按时缴费！
+payment-recent = 缴费记录：{ $at } { $amount }元（{ $channel }）
+pay-channel-wechat = 微信
+pay-channel-alipay = 支付宝
+pay-channel-counter = 营业厅
+hall-item = { $name }：{ $address }，电话{ $phone }，营业时间{ $hours }
+hall-nearest = 离您最近的是{ $name }（约{ $km }公里）：{ $address }，电话{ $phone }，营业时间{ $hours }。
+status-none = 您绑定的户号目前没有正在办理的申请。
+status-request = 申请编号{ $id }（户号 { $account }，{ $kind }）：当前状态“{ $status }”
+status-event = · { $at } { $status } { $note }
+status-next = 每一步有进展都会通知您；如需催办请拨打服务热线。
+status-urgent = 这是紧急工单，抢修人员会尽快处理。
+request-kind-suspension = 停供
+request-kind-resumption = 复供
+request-kind-repair = 上门维修
+request-kind-inspection = 上门检测
+request-kind-leak = 漏水抢修
+request-kind-area-change = 面积核实
+request-kind-invoice = 开具发票
+request-status-submitted = 已受理
+request-status-awaiting-payment = 待缴费
+request-status-paid = 已缴费
+request-status-under-review = 二级审核中
+request-status-work-order-issued = 已派单
+request-status-in-progress = 处理中
+request-status-valve-closed = 已关阀
+request-status-valve-opened = 已开阀
+request-status-completed = 已办结
+request-status-rejected = 未通过
+request-status-cancelled = 已取消
+
+## 对话：办理
+
+suspension-quote = 户号 { $account } 申请{ $season }采暖期停供：停供期间需缴纳基本热费{ $fee }元；这将是连续第{ $in_a_row }个停供采暖期（最多连续{ $max_in_a_row }个）；同一采暖期停供后复供限{ $max_resumptions }次。
+resumption-quote = 户号 { $account } 申请复供：开栓费{ $opening }元，当期剩余天数热费{ $heat }元，往期欠费{ $arrears }元，合计{ $total }元；本采暖期办理后还可复供{ $left }次。办理流程：申请→缴费→派单至换热站→上门开阀→通知您。
+area-preview-direct = 档案面积{ $current }平方米，您申请{ $claimed }平方米，差异在直接核准范围内，提交后立即生效。
+area-preview-review = 档案面积{ $current }平方米，您申请{ $claimed }平方米，差异超出直接核准范围，提交后需二级审核，必要时上门实测。
+invoice-not-online = 纸质发票和增值税专用发票需到营业厅开具领取，所需材料见上面的说明。
+leak-recorded = 您的漏水情况已登记并转人工处理，抢修人员会尽快联系您；情况紧急请直接拨打24小时抢修电话{ $emergency }。
+request-created = 已为您提交{ $kind }申请，编号{ $id }（户号 { $account }）。
+request-next-suspension = 工作人员将上门关阀，关阀完成后会通知您。回复“进度”可随时查看。
+request-next-resumption = 请在公众号缴纳复供费用{ $fee }元；缴费后系统派单至换热站，上门开阀后会通知您。回复“进度”可随时查看。
+request-next-visit = 工作人员会在上门前电话联系您确认时间。回复“进度”可随时查看。
+request-next-leak = 已标记为紧急工单，抢修人员会尽快联系您；情况紧急请直接拨打24小时抢修电话{ $emergency }。
+request-next-invoice = 电子发票开具后会发送到您的邮箱。
+request-next-area-approved = 面积已直接核准为{ $area }平方米，下期账单按新面积计算。
+request-next-area-review = 面积变更已提交二级审核，审核结果会通知您。
+outbox-created = 您之前提交的申请已受理，编号{ $id }（户号 { $account }）。
+outbox-failed = 您之前提交的申请未能受理：{ $reason }

@@ -24,6 +24,9 @@ pub struct Sources {
 /// The entity dictionaries' file in the intents directory.
 pub const LEXICON_FILE: &str = "lexicon.toml";
 
+/// The dialogue's own data (menu keys, skip words) in the intents directory.
+pub const DIALOGUE_FILE: &str = "dialogue.toml";
+
 /// Longest `wechat` reply, in characters, that still reads well in a chat bubble.
 const WECHAT_MAX_CHARS: usize = 600;
 
@@ -40,6 +43,8 @@ struct RawIntent {
     #[serde(default)]
     patterns: Vec<Spanned<String>>,
     form: Option<Form>,
+    #[serde(default)]
+    action: Option<Action>,
 }
 
 #[derive(Deserialize)]
@@ -196,11 +201,11 @@ pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
 
 fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
     let mut intents: Vec<(Intent, PathBuf)> = Vec::new();
-    // lexicon.toml sits beside the intents but holds the entity dictionaries.
+    // lexicon.toml and dialogue.toml sit beside the intents but hold other data.
     let files = l
         .files(dir, "toml")
         .into_iter()
-        .filter(|p| !p.ends_with(LEXICON_FILE));
+        .filter(|p| !p.ends_with(LEXICON_FILE) && !p.ends_with(DIALOGUE_FILE));
     for path in files.collect::<Vec<_>>() {
         let Some(src) = l.read(&path) else { continue };
         let Some(raw) = l.parse::<RawIntent>(&src) else {
@@ -238,6 +243,12 @@ fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
                 l.diags.error(&path, src.line(p.span().start), msg);
             }
         }
+        for (mode, re) in raw.form.iter().flat_map(|f| &f.modes) {
+            if let Err(e) = regex::Regex::new(re) {
+                let msg = format!("mode `{mode}` does not compile: {e}").replace('\n', " ");
+                l.diags.error(&path, id_line, msg);
+            }
+        }
         if raw.title.is_empty() {
             l.diags.error(&path, id_line, "intent has no title");
         }
@@ -251,6 +262,7 @@ fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
                 priority: raw.priority,
                 patterns: raw.patterns.into_iter().map(Spanned::into_inner).collect(),
                 form: raw.form,
+                action: raw.action,
             },
             path,
         ));
@@ -507,15 +519,21 @@ fn check_replies(l: &mut Loader, c: &EntryCheck<'_>, src: &Source, reply: &Spann
 }
 
 fn check_locales(l: &mut Loader, dir: &Path, intents: &[(Intent, PathBuf)]) -> bool {
-    let prompts: Vec<(&str, &Path)> = intents
+    // Prompts, offers, and for forms that are confirmed the label of every slot.
+    let mut cited: Vec<(String, &Path)> = Vec::new();
+    for (form, path) in intents
         .iter()
-        .flat_map(|(i, p)| {
-            i.form
-                .iter()
-                .flat_map(|f| &f.slots)
-                .map(move |s| (s.prompt.as_str(), p.as_path()))
-        })
-        .collect();
+        .filter_map(|(i, p)| i.form.as_ref().map(|f| (f, p.as_path())))
+    {
+        cited.extend(form.offer.iter().map(|o| (o.clone(), path)));
+        for s in &form.slots {
+            cited.push((s.prompt.clone(), path));
+            if form.confirm {
+                cited.push((format!("field-{}", s.name.replace('_', "-")), path));
+            }
+        }
+    }
+    let prompts: Vec<(&str, &Path)> = cited.iter().map(|(id, p)| (id.as_str(), *p)).collect();
     match i18n::check_dir(dir, &prompts) {
         Ok(found) => {
             let ok = found.is_empty();

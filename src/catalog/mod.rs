@@ -10,5 +10,5 @@ mod model;
 
 pub use diag::{line_of as line_of_pub, Diagnostic, Diagnostics, Severity};
 pub use export::{export_json, export_tsv};
-pub use load::{load, Sources};
+pub use load::{load, Sources, DIALOGUE_FILE, LEXICON_FILE};
 pub use model::*;

@@ -62,9 +62,15 @@ pub struct Slot {
     pub prompt: String,
     #[serde(default = "yes")]
     pub required: bool,
-    /// Allowed values of a `choice` slot.
+    /// Allowed values of a `choice` slot (or of a `district` slot answered by number).
     #[serde(default)]
     pub choices: Vec<String>,
+    /// Words residents use for each choice ("单位" for `company`), besides its number.
+    #[serde(default)]
+    pub words: BTreeMap<String, Vec<String>>,
+    /// Asked when missing; `false` keeps an optional slot for values the resident offers.
+    #[serde(default = "yes")]
+    pub ask: bool,
 }
 
 fn yes() -> bool {
@@ -76,8 +82,36 @@ fn yes() -> bool {
 pub struct Form {
     #[serde(default)]
     pub confirm: bool,
+    /// Send the matched standard reply (the explanation, the advice) before the form.
+    #[serde(default)]
+    pub intro: bool,
+    /// A Fluent id asking whether to start the form at all ("book an inspection?"); without
+    /// it the form starts at once.
+    #[serde(default)]
+    pub offer: Option<String>,
+    /// Variants of the transaction, each recognised by a regex on the message (`unbind`).
+    #[serde(default)]
+    pub modes: BTreeMap<String, String>,
     #[serde(default)]
     pub slots: Vec<Slot>,
+}
+
+/// The transaction an intent's form ends in: a small closed set of handlers, chosen by data
+/// (`action = "…"` in the intent file) so no code matches on an intent's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    AccountBinding,
+    PaymentLookup,
+    HallInfo,
+    RequestStatus,
+    Suspension,
+    Resumption,
+    Inspection,
+    Repair,
+    Leak,
+    Invoice,
+    AreaChange,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +125,7 @@ pub struct Intent {
     pub priority: Priority,
     pub patterns: Vec<String>,
     pub form: Option<Form>,
+    pub action: Option<Action>,
 }
 
 impl Intent {

@@ -11,6 +11,7 @@ use crate::catalog::{self, Severity};
 use crate::config::Settings;
 use crate::nlu::{self, eval};
 
+mod chat;
 mod simulate;
 mod wechat;
 
@@ -49,6 +50,13 @@ pub enum Command {
         /// Exit non-zero when the accuracy is below this (0..1).
         #[arg(long)]
         min_accuracy: Option<f64>,
+    },
+    /// Talk to the resident-facing dialogue in the terminal, one message per line (works
+    /// piped). `/image`, `/location LAT LON`, `/click KEY` stand for WeChat's other messages.
+    Chat {
+        /// The user the conversation belongs to (an OpenID).
+        #[arg(long = "as", default_value = "terminal")]
+        user: String,
     },
     /// Work with the phrasebook.
     Phrasebook {
@@ -102,6 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             min_accuracy,
         } => run_eval(&settings()?, &file, format, min_accuracy).await,
+        Command::Chat { user } => chat::run(settings()?, &user).await,
         Command::Phrasebook {
             command: PhrasebookCommand::Check,
         } => check(&settings()?),

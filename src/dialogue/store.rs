@@ -1,0 +1,125 @@
+//! Conversations, transcripts, bindings and escalations, per backend behind one trait.
+//!
+//! A turn reads the conversation with its version and writes it back only if the version is
+//! unchanged, so two instances handling the same resident's messages never both win: the
+//! loser runs its turn again on the newer state.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::types::EscalationReason;
+use crate::domain::IntentId;
+use crate::service::AccountNo;
+use crate::storage::Database;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored value: {0}")]
+    Decode(String),
+}
+
+/// A conversation as stored: its state (JSON), its version and when it last changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConversation {
+    pub state: String,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+        }
+    }
+}
+
+/// One line of a conversation, kept whole for the agents who take it over (and never logged).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptLine {
+    pub at: DateTime<Utc>,
+    pub direction: Direction,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub account: AccountNo,
+    pub verified_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EscalationRecord {
+    pub at: DateTime<Utc>,
+    pub reason: EscalationReason,
+    pub intent: Option<IntentId>,
+    pub confidence: Option<f32>,
+}
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
+    async fn load(&self, user: &str) -> Result<Option<StoredConversation>, StoreError>;
+
+    /// Writes `state` if the stored version is still `expected` (`None`: no row yet).
+    /// `false` when another turn got there first.
+    async fn save(
+        &self,
+        user: &str,
+        state: &str,
+        expected: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError>;
+
+    /// Oldest first.
+    async fn transcript(&self, user: &str) -> Result<Vec<TranscriptLine>, StoreError>;
+
+    /// Oldest first.
+    async fn bindings(&self, user: &str) -> Result<Vec<Binding>, StoreError>;
+
+    /// `false` when the account was already bound to this user.
+    async fn bind(&self, user: &str, no: &AccountNo, at: DateTime<Utc>)
+        -> Result<bool, StoreError>;
+
+    /// `false` when it was not bound.
+    async fn unbind(&self, user: &str, no: &AccountNo) -> Result<bool, StoreError>;
+
+    async fn record_escalation(&self, user: &str, e: &EscalationRecord) -> Result<(), StoreError>;
+
+    /// Oldest first.
+    async fn escalations(&self, user: &str) -> Result<Vec<EscalationRecord>, StoreError>;
+}
+
+/// The store of the database's backend.
+pub fn store_for(db: &Database) -> std::sync::Arc<dyn ConversationStore> {
+    match db {
+        Database::Sqlite(pool) => {
+            std::sync::Arc::new(super::store_sql::SqliteStore::new(pool.clone()))
+        }
+        Database::Postgres(pool) => {
+            std::sync::Arc::new(super::store_sql::PgStore::new(pool.clone()))
+        }
+    }
+}
+
+pub(super) fn direction(s: &str) -> Result<Direction, StoreError> {
+    match s {
+        "in" => Ok(Direction::In),
+        "out" => Ok(Direction::Out),
+        other => Err(StoreError::Decode(format!("direction `{other}`"))),
+    }
+}
+
+pub(super) fn direction_str(d: Direction) -> &'static str {
+    d.as_str()
+}

@@ -1,0 +1,203 @@
+//! The conversation store on SQLite and on PostgreSQL. The statements are portable (`$N`
+//! placeholders, `ON CONFLICT`), so one body serves both pools; the schemas differ per
+//! backend in `migrations/<backend>/0003_dialogue.sql`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::store::{
+    direction, direction_str, Binding, ConversationStore, EscalationRecord, StoreError,
+    StoredConversation, TranscriptLine,
+};
+use super::types::EscalationReason;
+use crate::domain::IntentId;
+use crate::service::AccountNo;
+
+const LOAD: &str = "SELECT state, version, updated_at FROM conversations WHERE user_id = $1";
+const INSERT: &str = "INSERT INTO conversations (user_id, state, version, updated_at) \
+     VALUES ($1, $2, 1, $3) ON CONFLICT (user_id) DO NOTHING";
+const UPDATE: &str = "UPDATE conversations SET state = $2, version = version + 1, updated_at = $3 \
+     WHERE user_id = $1 AND version = $4";
+const APPEND: &str =
+    "INSERT INTO transcript_lines (user_id, at, direction, text) VALUES ($1, $2, $3, $4)";
+const TRANSCRIPT: &str =
+    "SELECT at, direction, text FROM transcript_lines WHERE user_id = $1 ORDER BY id";
+const BINDINGS: &str = "SELECT account_no, verified_at FROM bindings WHERE user_id = $1 \
+     ORDER BY verified_at, account_no";
+const BIND: &str = "INSERT INTO bindings (user_id, account_no, verified_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (user_id, account_no) DO NOTHING";
+const UNBIND: &str = "DELETE FROM bindings WHERE user_id = $1 AND account_no = $2";
+const ESCALATE: &str = "INSERT INTO escalations (user_id, reason, intent, confidence, at) \
+     VALUES ($1, $2, $3, $4, $5)";
+const ESCALATIONS: &str =
+    "SELECT reason, intent, confidence, at FROM escalations WHERE user_id = $1 ORDER BY id";
+
+fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+macro_rules! impl_store {
+    ($name:ident, $pool:ty) => {
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            pool: $pool,
+        }
+
+        impl $name {
+            pub fn new(pool: $pool) -> Self {
+                Self { pool }
+            }
+        }
+
+        #[async_trait]
+        impl ConversationStore for $name {
+            async fn load(&self, user: &str) -> Result<Option<StoredConversation>, StoreError> {
+                let row = sqlx::query(LOAD)
+                    .bind(user)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    Ok(StoredConversation {
+                        state: r.try_get("state")?,
+                        version: r.try_get("version")?,
+                        updated_at: r.try_get("updated_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn save(
+                &self,
+                user: &str,
+                state: &str,
+                expected: Option<i64>,
+                at: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let done = match expected {
+                    None => sqlx::query(INSERT).bind(user).bind(state).bind(at),
+                    Some(v) => sqlx::query(UPDATE).bind(user).bind(state).bind(at).bind(v),
+                }
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for l in lines {
+                    sqlx::query(APPEND)
+                        .bind(user)
+                        .bind(l.at)
+                        .bind(direction_str(l.direction))
+                        .bind(&l.text)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn transcript(&self, user: &str) -> Result<Vec<TranscriptLine>, StoreError> {
+                let rows = sqlx::query(TRANSCRIPT)
+                    .bind(user)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(TranscriptLine {
+                            at: r.try_get("at")?,
+                            direction: direction(r.try_get("direction")?)?,
+                            text: r.try_get("text")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn bindings(&self, user: &str) -> Result<Vec<Binding>, StoreError> {
+                let rows = sqlx::query(BINDINGS)
+                    .bind(user)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Binding {
+                            account: decode(AccountNo::parse(
+                                r.try_get::<String, _>("account_no")?,
+                            ))?,
+                            verified_at: r.try_get("verified_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn bind(
+                &self,
+                user: &str,
+                no: &AccountNo,
+                at: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query(BIND)
+                    .bind(user)
+                    .bind(no.as_str())
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn unbind(&self, user: &str, no: &AccountNo) -> Result<bool, StoreError> {
+                let done = sqlx::query(UNBIND)
+                    .bind(user)
+                    .bind(no.as_str())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_escalation(
+                &self,
+                user: &str,
+                e: &EscalationRecord,
+            ) -> Result<(), StoreError> {
+                sqlx::query(ESCALATE)
+                    .bind(user)
+                    .bind(e.reason.as_str())
+                    .bind(e.intent.as_ref().map(|i| i.as_str().to_owned()))
+                    .bind(e.confidence.map(f64::from))
+                    .bind(e.at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn escalations(&self, user: &str) -> Result<Vec<EscalationRecord>, StoreError> {
+                let rows = sqlx::query(ESCALATIONS)
+                    .bind(user)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let reason: String = r.try_get("reason")?;
+                        let intent: Option<String> = r.try_get("intent")?;
+                        Ok(EscalationRecord {
+                            at: r.try_get("at")?,
+                            reason: EscalationReason::parse(&reason)
+                                .ok_or_else(|| StoreError::Decode(format!("reason `{reason}`")))?,
+                            intent: intent
+                                .map(IntentId::parse)
+                                .transpose()
+                                .map_err(|e| StoreError::Decode(e.to_string()))?,
+                            confidence: r
+                                .try_get::<Option<f64>, _>("confidence")?
+                                .map(|c| c as f32),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, sqlx::SqlitePool);
+impl_store!(PgStore, sqlx::PgPool);

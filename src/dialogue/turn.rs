@@ -1,0 +1,226 @@
+//! One step of the state machine: the inbound message against the current state.
+
+use super::ctx::Ctx;
+use super::state::{FormInstance, Pending, State};
+use super::types::{EscalationReason, Inbound};
+use super::{account, actions, clarify, form, DialogueError};
+use crate::catalog::{Escalation as Handoff, IntentKind};
+use crate::domain::{EntryId, IntentId};
+use crate::entities::{Entities, UTILITY_TZ};
+use crate::nlu::Decision;
+
+pub(super) async fn step(
+    cx: &mut Ctx<'_>,
+    state: State,
+    inbound: &Inbound,
+) -> Result<State, DialogueError> {
+    match inbound {
+        Inbound::Text(t) => text(cx, state, t).await,
+        Inbound::Voice {
+            recognition: Some(t),
+        } if !t.trim().is_empty() => text(cx, state, t).await,
+        Inbound::Voice { .. } => {
+            cx.unsupported("voice");
+            Ok(reprompt(cx, state))
+        }
+        Inbound::Click { key } => match cx.d.data.menu_intent(key) {
+            Some(intent) => start(cx, &intent, None, &Entities::default(), None, "").await,
+            None => {
+                cx.not_understood();
+                Ok(reprompt(cx, state))
+            }
+        },
+        Inbound::Location { lat, lon, .. } => {
+            actions::nearest_hall(cx, (*lat, *lon)).await;
+            Ok(resume(cx, state))
+        }
+        Inbound::Image { media_id, .. } => form::image(cx, state, media_id).await,
+        Inbound::Subscribe => {
+            cx.say_with_contacts("bot-welcome");
+            Ok(State::Idle)
+        }
+        Inbound::Other { kind } => {
+            cx.unsupported(kind);
+            Ok(reprompt(cx, state))
+        }
+    }
+}
+
+async fn text(cx: &mut Ctx<'_>, state: State, t: &str) -> Result<State, DialogueError> {
+    let entities = cx.d.lexicon.extract(t, cx.at.with_timezone(&UTILITY_TZ));
+    if entities.cancel && !matches!(state, State::Idle) {
+        cx.say("dialogue-cancelled", &[]);
+        return Ok(State::Idle);
+    }
+    match state {
+        State::Idle => idle(cx, t, &entities).await,
+        State::Clarifying {
+            candidates,
+            failures,
+        } => clarify::answer(cx, t, &entities, candidates, failures).await,
+        State::Offering { form } => offered(cx, form, t, &entities).await,
+        State::Filling { form, pending } => form::answer(cx, form, pending, t, &entities).await,
+        State::ChoosingAccount { form, options } => {
+            account::choose(cx, form, options, t, &entities).await
+        }
+        State::Confirming { form } => form::confirm(cx, form, t, &entities).await,
+    }
+}
+
+/// A message outside any form: classify and act.
+pub(super) async fn idle(
+    cx: &mut Ctx<'_>,
+    t: &str,
+    entities: &Entities,
+) -> Result<State, DialogueError> {
+    let Some(c) = cx.classify(t).await else {
+        cx.not_understood();
+        return Ok(State::Idle);
+    };
+    match c.decision {
+        Decision::Answer => {
+            start(
+                cx,
+                &c.intent,
+                c.entry.as_ref(),
+                entities,
+                Some(c.confidence),
+                t,
+            )
+            .await
+        }
+        Decision::Clarify => clarify::ask(cx, &c, t, entities).await,
+        Decision::OutOfScope => {
+            if c.entry.is_some() {
+                cx.entry_reply(&c.intent, c.entry.as_ref());
+            } else {
+                cx.not_understood();
+            }
+            Ok(State::Idle)
+        }
+    }
+}
+
+/// Starts what an intent does: its standard reply, or its form.
+pub(super) async fn start(
+    cx: &mut Ctx<'_>,
+    id: &IntentId,
+    entry: Option<&EntryId>,
+    entities: &Entities,
+    confidence: Option<f32>,
+    t: &str,
+) -> Result<State, DialogueError> {
+    let Some(intent) = cx.intent(id).cloned() else {
+        cx.not_understood();
+        return Ok(State::Idle);
+    };
+    if intent.escalation == Handoff::HandOff {
+        let reason = if intent.kind == IntentKind::Urgent {
+            EscalationReason::Urgent
+        } else {
+            EscalationReason::Requested
+        };
+        cx.escalate(reason, Some(id.clone()), confidence);
+    }
+    let (Some(spec), Some(_)) = (&intent.form, intent.action) else {
+        cx.entry_reply(id, entry);
+        return Ok(State::Idle);
+    };
+    if spec.intro {
+        cx.entry_reply(id, entry);
+    }
+    let seq = cx.next_seq();
+    let mut f = FormInstance::new(id.clone(), seq);
+    f.mode = spec
+        .modes
+        .iter()
+        .find(|(_, re)| regex::Regex::new(re).is_ok_and(|r| r.is_match(t)))
+        .map(|(m, _)| m.clone());
+    let applied = form::apply(cx, &mut f, spec, entities, None, t);
+    applied.tell(cx);
+    match &spec.offer {
+        Some(offer) if !applied.changed => {
+            cx.say(offer, &[]);
+            Ok(State::Offering { form: f })
+        }
+        _ => form::run(cx, f).await,
+    }
+}
+
+async fn offered(
+    cx: &mut Ctx<'_>,
+    mut f: FormInstance,
+    t: &str,
+    entities: &Entities,
+) -> Result<State, DialogueError> {
+    let (_, spec) = cx.form_of(&f)?;
+    let applied = form::apply(cx, &mut f, &spec, entities, None, t);
+    if (entities.yes && !entities.no) || applied.changed {
+        applied.tell(cx);
+        return form::run(cx, f).await;
+    }
+    if entities.no {
+        cx.say("dialogue-declined", &[]);
+        return Ok(State::Idle);
+    }
+    idle(cx, t, entities).await
+}
+
+/// After an aside (a location, an unreadable message), ask again what the form waits for.
+pub(super) fn reprompt(cx: &mut Ctx<'_>, state: State) -> State {
+    match &state {
+        State::Filling { form, pending } => form::prompt(cx, form, pending),
+        State::Confirming { .. } => cx.say("slot-confirm-yes-no", &[]),
+        State::Offering { form } => {
+            if let Ok((_, spec)) = cx.form_of(form) {
+                if let Some(offer) = &spec.offer {
+                    cx.say(offer, &[]);
+                }
+            }
+        }
+        State::ChoosingAccount { .. } => cx.say("dialogue-choose-account-again", &[]),
+        State::Idle | State::Clarifying { .. } => {}
+    }
+    state
+}
+
+/// Like `reprompt`, introduced as a return to the open request.
+pub(super) fn resume(cx: &mut Ctx<'_>, state: State) -> State {
+    if !matches!(state, State::Idle | State::Clarifying { .. }) {
+        cx.say("dialogue-resume", &[]);
+    }
+    reprompt(cx, state)
+}
+
+/// A question about something else in the middle of a form: answered, then back to the form.
+/// `None` when the message is not such a question.
+pub(super) async fn digression(
+    cx: &mut Ctx<'_>,
+    state: &State,
+    current: &IntentId,
+    t: &str,
+) -> Option<State> {
+    let c = cx.classify(t).await?;
+    if c.decision != Decision::Answer || &c.intent == current {
+        return None;
+    }
+    let intent = cx.intent(&c.intent)?.clone();
+    cx.entry_reply(&c.intent, c.entry.as_ref());
+    if intent.escalation == Handoff::HandOff {
+        // A person takes over; the form would only get in their way.
+        cx.escalate(
+            EscalationReason::Requested,
+            Some(c.intent.clone()),
+            Some(c.confidence),
+        );
+        return Some(State::Idle);
+    }
+    Some(resume(cx, state.clone()))
+}
+
+pub(super) fn pending_slot(p: &Pending) -> Option<&str> {
+    match p {
+        Pending::Slot(s) => Some(s),
+        Pending::Verification => None,
+    }
+}

@@ -1,0 +1,105 @@
+//! What goes in and out of the dialogue: domain values, never XML or HTTP.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::IntentId;
+
+/// One message from a resident, as the channel adapter parsed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+pub enum Inbound {
+    Text(String),
+    /// WeChat's speech recognition, when the account has it switched on.
+    Voice {
+        recognition: Option<String>,
+    },
+    /// A custom-menu click (`EventKey`).
+    Click {
+        key: String,
+    },
+    Location {
+        lat: f64,
+        lon: f64,
+        label: Option<String>,
+    },
+    Image {
+        media_id: String,
+        url: Option<String>,
+    },
+    Subscribe,
+    /// A message type the dialogue does not read (video, link, file…), kept by name.
+    Other {
+        kind: String,
+    },
+}
+
+/// One turn: who (an OpenID, or the terminal's user), what, when, in which language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub user: String,
+    pub inbound: Inbound,
+    /// The clock of the turn: relative dates, deadlines and the timeout are computed from it.
+    pub at: DateTime<Utc>,
+    pub locale: String,
+}
+
+/// Why a conversation is handed to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    /// The resident asked for a person, or the intent is always handed off (complaints).
+    Requested,
+    /// An emergency (a leak): a person follows up at once.
+    Urgent,
+    /// The classifier stayed unsure after the resident was asked twice.
+    NotUnderstood,
+    /// The account could not be verified.
+    VerificationFailed,
+}
+
+impl EscalationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Urgent => "urgent",
+            Self::NotUnderstood => "not_understood",
+            Self::VerificationFailed => "verification_failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Requested,
+            Self::Urgent,
+            Self::NotUnderstood,
+            Self::VerificationFailed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub reason: EscalationReason,
+    pub intent: Option<IntentId>,
+    pub confidence: Option<f32>,
+}
+
+/// What the resident is sent back, in order, and whether a person should take over.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub replies: Vec<String>,
+    pub escalation: Option<Escalation>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DialogueError {
+    #[error("conversation store: {0}")]
+    Store(#[from] super::store::StoreError),
+    #[error("dialogue data: {0}")]
+    Data(String),
+    #[error("the conversation of this user kept changing under this turn")]
+    Contended,
+}
