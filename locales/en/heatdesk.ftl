@@ -111,6 +111,7 @@ service-refused = This request cannot be accepted. Please call the hotline or vi
 ## Dialogue: the course of a request
 
 dialogue-declined = All right. Tell me any time if you need anything.
+dialogue-switched = All right, let us do this first.
 dialogue-resume = Back to your request:
 dialogue-choose-account = Several accounts are bound to your WeChat. Which one? Please reply with the number:
 dialogue-choose-account-again = Please reply with the number of the account.
@@ -182,7 +183,8 @@ hall-item = { $name }: { $address }, phone { $phone }, open { $hours }
 hall-nearest = The nearest hall is { $name } (about { $km } km): { $address }, phone { $phone }, open { $hours }.
 status-none = There is no request in progress for your bound accounts.
 status-request = Request { $id } (account { $account }, { $kind }): now "{ $status }"
-status-event = · { $at } { $status } { $note }
+status-event = · { $at } { $status }
+status-event-note = · { $at } { $status } ({ $note })
 status-next = We will tell you at every step; to hurry it along, call our hotline.
 status-urgent = This is an urgent work order; the emergency team will handle it as soon as possible.
 request-kind-suspension = suspension

@@ -111,6 +111,7 @@ service-refused = 这个申请暂时无法受理，请拨打客服热线或到�
 ## 对话：办理过程
 
 dialogue-declined = 好的，有需要随时告诉我。
+dialogue-switched = 好的，先为您办理这一项。
 dialogue-resume = 回到刚才的办理：
 dialogue-choose-account = 您绑定了多个户号，请问办理哪一个？请回复序号：
 dialogue-choose-account-again = 请回复序号，选择要办理的户号。
@@ -182,7 +183,8 @@ hall-item = { $name }：{ $address }，电话{ $phone }，营业时间{ $hours }
 hall-nearest = 离您最近的是{ $name }（约{ $km }公里）：{ $address }，电话{ $phone }，营业时间{ $hours }。
 status-none = 您绑定的户号目前没有正在办理的申请。
 status-request = 申请编号{ $id }（户号 { $account }，{ $kind }）：当前状态“{ $status }”
-status-event = · { $at } { $status } { $note }
+status-event = · { $at } { $status }
+status-event-note = · { $at } { $status }（{ $note }）
 status-next = 每一步有进展都会通知您；如需催办请拨打服务热线。
 status-urgent = 这是紧急工单，抢修人员会尽快处理。
 request-kind-suspension = 停供

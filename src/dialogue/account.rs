@@ -83,12 +83,12 @@ async fn candidate(
         f.candidate = None;
         f.accounts = vec![no.clone()];
         if binds_new(action, f) {
-            cx.say("binding-already", &[arg("account", no.masked())]);
+            cx.say("binding-already", &[arg("account", no.as_str())]);
         }
         return Ok(None);
     }
     if f.mode.as_deref() == Some(MODE_UNBIND) {
-        cx.say("binding-not-bound", &[arg("account", no.masked())]);
+        cx.say("binding-not-bound", &[arg("account", no.as_str())]);
         return Ok(Some(State::Idle));
     }
     match cx.d.state.service.account(&no).await {
@@ -199,7 +199,7 @@ async fn bind(cx: &mut Ctx<'_>, no: &AccountNo) -> Result<(), DialogueError> {
             .unwrap_or_default();
     cx.say(
         "binding-done",
-        &[arg("account", no.masked()), arg("address", address)],
+        &[arg("account", no.as_str()), arg("address", address)],
     );
     Ok(())
 }
@@ -219,7 +219,7 @@ pub(super) async fn ask_choice(cx: &mut Ctx<'_>, options: &[AccountNo]) {
             "dialogue-account-option",
             &[
                 arg("n", i + 1),
-                arg("account", no.masked()),
+                arg("account", no.as_str()),
                 arg("address", address),
             ],
         ));

@@ -22,11 +22,30 @@ pub(super) fn needs_account(action: Action, f: &FormInstance, spec: &Form) -> bo
     has_slot && !(action == Action::AccountBinding && f.mode.as_deref() == Some(MODE_LIST))
 }
 
-/// A rule of the transaction that ends the form early, checked before each question.
-pub(super) fn check(cx: &mut Ctx<'_>, f: &mut FormInstance, action: Action) -> Option<State> {
-    if action != Action::Invoice {
-        return None;
+/// A rule of the transaction that ends the form early, checked before each question: the
+/// fee and limits of a suspension or resumption come first, before the resident is asked
+/// anything more.
+pub(super) async fn check(
+    cx: &mut Ctx<'_>,
+    f: &mut FormInstance,
+    action: Action,
+) -> Result<Option<State>, DialogueError> {
+    if matches!(action, Action::Suspension | Action::Resumption) && !f.quoted {
+        let Some(no) = f.account().cloned() else {
+            return Ok(None);
+        };
+        if !quote(cx, &no, action).await? {
+            return Ok(Some(State::Idle));
+        }
+        f.quoted = true;
     }
+    if action != Action::Invoice {
+        return Ok(None);
+    }
+    Ok(invoice_check(cx, f))
+}
+
+fn invoice_check(cx: &mut Ctx<'_>, f: &mut FormInstance) -> Option<State> {
     match f.text("invoice_kind") {
         Some(kind) if kind != ONLINE_INVOICE => {
             cx.say("invoice-not-online", &[]);
@@ -54,7 +73,6 @@ pub(super) async fn preview(
         return Ok(true);
     };
     match action {
-        Action::Suspension | Action::Resumption => quote(cx, &no, action).await,
         Action::AreaChange => {
             let Some(SlotValue::Area(claimed)) = f.slots.get("area") else {
                 return Ok(true);
@@ -102,7 +120,7 @@ async fn quote(cx: &mut Ctx<'_>, no: &AccountNo, action: Action) -> Result<bool,
     };
     let today = today_in_shanghai(cx.at);
     let rules = &cx.d.state.settings.rules;
-    let a = no.masked();
+    let a = no.as_str();
     if action == Action::Suspension {
         match quote_suspension(&account, &bills, &reqs, today, rules) {
             Ok(q) => cx.say(
@@ -181,7 +199,7 @@ async fn bindings(cx: &mut Ctx<'_>, f: &FormInstance) -> Result<(), DialogueErro
         if let Some(no) = f.account() {
             cx.d.store.unbind(cx.user, no).await?;
             tracing::info!(account = %no.masked(), "account unbound");
-            cx.say("binding-unbound", &[arg("account", no.masked())]);
+            cx.say("binding-unbound", &[arg("account", no.as_str())]);
         }
         return Ok(());
     }
@@ -203,7 +221,7 @@ async fn bindings(cx: &mut Ctx<'_>, f: &FormInstance) -> Result<(), DialogueErro
             "dialogue-account-option",
             &[
                 arg("n", i + 1),
-                arg("account", no.masked()),
+                arg("account", no.as_str()),
                 arg("address", address),
             ],
         ));
@@ -228,7 +246,7 @@ async fn payments(cx: &mut Ctx<'_>, no: &AccountNo) {
     let mut lines = vec![cx.text(
         "payment-header",
         &[
-            arg("account", no.masked()),
+            arg("account", no.as_str()),
             arg("address", &account.address),
         ],
     )];
@@ -340,22 +358,22 @@ async fn status(cx: &mut Ctx<'_>, accounts: &[AccountNo]) {
                 "status-request",
                 &[
                     arg("id", &r.id),
-                    arg("account", no.masked()),
+                    arg("account", no.as_str()),
                     arg("kind", kind),
                     arg("status", now),
                 ],
             )];
             for ev in &r.timeline {
                 let s = cx.label("request-status", &enum_key(&ev.status));
-                let note = ev.note.clone().unwrap_or_default();
-                lines.push(cx.text(
-                    "status-event",
-                    &[
-                        arg("at", cx.local_time(ev.at)),
-                        arg("status", s),
-                        arg("note", note),
-                    ],
-                ));
+                // Machine notes (`fee_fen=…`) are for staff; a station's name is for everyone.
+                let note = ev.note.clone().filter(|n| !n.contains('='));
+                let at = arg("at", cx.local_time(ev.at));
+                lines.push(match note {
+                    Some(n) => {
+                        cx.text("status-event-note", &[at, arg("status", s), arg("note", n)])
+                    }
+                    None => cx.text("status-event", &[at, arg("status", s)]),
+                });
             }
             lines.push(cx.text(
                 if r.urgent {

@@ -155,7 +155,7 @@ pub(super) async fn run(cx: &mut Ctx<'_>, mut f: FormInstance) -> Result<State, 
             return Ok(wait);
         }
     }
-    if let Some(stop) = actions::check(cx, &mut f, action) {
+    if let Some(stop) = actions::check(cx, &mut f, action).await? {
         return Ok(stop);
     }
     if let Some(slot) = next_slot(&spec, &f) {
@@ -353,7 +353,7 @@ pub(super) fn summary(cx: &mut Ctx<'_>, f: &FormInstance, spec: &Form) {
             "field-line",
             &[
                 arg("field", cx.text("field-account-no", &[])),
-                arg("value", no.masked()),
+                arg("value", no.as_str()),
             ],
         ));
     }
@@ -370,7 +370,7 @@ pub(super) fn summary(cx: &mut Ctx<'_>, f: &FormInstance, spec: &Form) {
 
 pub(super) fn show(cx: &Ctx<'_>, v: &SlotValue) -> String {
     match v {
-        SlotValue::Account(no) => no.masked(),
+        SlotValue::Account(no) => no.as_str().to_owned(),
         SlotValue::Phone(s) | SlotValue::Name(s) | SlotValue::Place(s) | SlotValue::Text(s) => {
             s.clone()
         }

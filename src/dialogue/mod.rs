@@ -172,7 +172,7 @@ impl Dialogue {
                     "outbox-created",
                     &[
                         ctx::arg("id", &req.id),
-                        ctx::arg("account", o.account.masked()),
+                        ctx::arg("account", o.account.as_str()),
                     ],
                 ),
                 OutboxResult::Failed { code } => {

@@ -68,7 +68,7 @@ fn created(cx: &mut Ctx<'_>, req: &ServiceRequest) {
     let mut args = vec![
         arg("id", &req.id),
         arg("kind", kind),
-        arg("account", req.account.masked()),
+        arg("account", req.account.as_str()),
     ];
     args.extend(cx.contact_args());
     let fee = req

@@ -86,6 +86,9 @@ pub struct FormInstance {
     pub candidate: Option<AccountNo>,
     #[serde(default)]
     pub failures: u32,
+    /// The fee and limits were told (they are told once, before anything else is asked).
+    #[serde(default)]
+    pub quoted: bool,
     /// A location the resident sent (for the nearest hall).
     #[serde(default)]
     pub location: Option<(f64, f64)>,
@@ -102,6 +105,7 @@ impl FormInstance {
             accounts: Vec::new(),
             candidate: None,
             failures: 0,
+            quoted: false,
             location: None,
         }
     }

@@ -91,7 +91,9 @@ pub(super) async fn idle(
         }
         Decision::Clarify => clarify::ask(cx, &c, t, entities).await,
         Decision::OutOfScope => {
-            if c.entry.is_some() {
+            // A bare value ("the day after tomorrow") matches some out-of-scope text by chance;
+            // its standard reply would be nonsense here.
+            if c.entry.is_some() && entities.has_no_values() {
                 cx.entry_reply(&c.intent, c.entry.as_ref());
             } else {
                 cx.not_understood();
@@ -102,7 +104,20 @@ pub(super) async fn idle(
 }
 
 /// Starts what an intent does: its standard reply, or its form.
-pub(super) async fn start(
+pub(super) fn start<'a>(
+    cx: &'a mut Ctx<'_>,
+    id: &'a IntentId,
+    entry: Option<&'a EntryId>,
+    entities: &'a Entities,
+    confidence: Option<f32>,
+    t: &'a str,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<State, DialogueError>> + Send + 'a>>
+{
+    // Boxed: a digression inside a form may start another intent.
+    Box::pin(start_inner(cx, id, entry, entities, confidence, t))
+}
+
+async fn start_inner(
     cx: &mut Ctx<'_>,
     id: &IntentId,
     entry: Option<&EntryId>,
@@ -205,6 +220,24 @@ pub(super) async fn digression(
         return None;
     }
     let intent = cx.intent(&c.intent)?.clone();
+    if intent.action.is_some() {
+        // Another transaction, not a question: the resident has moved on.
+        cx.say("dialogue-switched", &[]);
+        let entities = cx.d.lexicon.extract(t, cx.at.with_timezone(&UTILITY_TZ));
+        let next = start(
+            cx,
+            &c.intent,
+            c.entry.as_ref(),
+            &entities,
+            Some(c.confidence),
+            t,
+        )
+        .await;
+        return Some(next.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot start the new transaction");
+            State::Idle
+        }));
+    }
     cx.entry_reply(&c.intent, c.entry.as_ref());
     if intent.escalation == Handoff::HandOff {
         // A person takes over; the form would only get in their way.

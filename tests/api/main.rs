@@ -2,6 +2,7 @@
 
 mod classify;
 mod cli;
+mod dialogue;
 mod e2e;
 mod helpers;
 mod phrasebook;
