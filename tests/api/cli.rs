@@ -100,3 +100,41 @@ fn a_missing_config_file_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("heatdesk.toml"));
 }
+
+/// `heatdesk chat` reads one message per line, piped, through the same dialogue.
+#[test]
+fn chat_answers_piped_lines() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heatdesk"))
+        .args(["chat", "--as", "oTerminal"])
+        .current_dir(repo())
+        .env(
+            "HEATDESK_DATABASE_URL",
+            format!("sqlite://{}/chat.db", dir.path().display()),
+        )
+        .env("HEATDESK_NLU_WATCH_INTERVAL_SECS", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("绑定户号\n10010001\n王建国\n查欠费\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("10010001"), "{text}");
+    assert!(
+        text.contains("1946.25"),
+        "the bill of the bound account: {text}"
+    );
+}

@@ -134,3 +134,59 @@ async fn a_request_made_while_the_service_is_down_is_kept_and_sent_once() {
         .count();
     assert_eq!(suspensions, 1);
 }
+
+/// WeChat sends a message again when the answer is late; a turn may also run twice when two
+/// instances race. Running the confirmation again from the same stored state must give the
+/// same request, not a second one.
+#[tokio::test]
+async fn a_confirmation_run_twice_makes_one_request() {
+    let mut c = Chat::start(None).await;
+    bound(&mut c, "30030001", "赵军").await;
+    c.say("我要申请面积核实").await;
+    c.say("是").await;
+    c.say("87平").await;
+    c.send(Inbound::Image {
+        media_id: "media-1".to_owned(),
+        url: None,
+    })
+    .await;
+    let store = c.dialogue.store().clone();
+    let before = store.load(&c.user).await.unwrap().unwrap();
+    let first = c.say("确认").await;
+    let now = store.load(&c.user).await.unwrap().unwrap();
+    assert!(store
+        .save(&c.user, &before.state, Some(now.version), c.now())
+        .await
+        .unwrap());
+    let second = c.say("确认").await;
+    assert_eq!(first, second, "the same reference number both times");
+    let no = heatdesk::service::AccountNo::parse("30030001").unwrap();
+    let changes = c.state.service.requests(&no).await.unwrap();
+    assert_eq!(changes.len(), 1);
+}
+
+/// Two instances take two messages of one resident at once: both are answered, one after
+/// the other, and the stored version counts both.
+#[tokio::test]
+async fn concurrent_turns_of_one_resident_are_serialised() {
+    let c = Chat::start(None).await;
+    let other = heatdesk::dialogue::Dialogue::new(&c.state).unwrap();
+    let turn = |text: &str| heatdesk::dialogue::Turn {
+        user: c.user.clone(),
+        inbound: Inbound::Text(text.to_owned()),
+        at: c.now(),
+        locale: "zh-CN".to_owned(),
+    };
+    let (a, b) = tokio::join!(
+        c.dialogue.handle(turn("营业厅在哪里")),
+        other.handle(turn("供暖时间是几号到几号"))
+    );
+    assert!(!a.unwrap().replies.is_empty());
+    assert!(!b.unwrap().replies.is_empty());
+    let stored = c.dialogue.store().load(&c.user).await.unwrap().unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(
+        c.dialogue.store().transcript(&c.user).await.unwrap().len(),
+        4
+    );
+}
