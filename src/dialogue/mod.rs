@@ -9,10 +9,12 @@
 
 mod account;
 mod actions;
+mod attach;
 mod clarify;
 mod ctx;
 mod data;
 mod form;
+mod lookups;
 mod requests;
 mod state;
 mod store;

@@ -3,7 +3,7 @@
 use super::ctx::Ctx;
 use super::state::{FormInstance, Pending, State};
 use super::types::{EscalationReason, Inbound};
-use super::{account, actions, clarify, form, DialogueError};
+use super::{account, attach, clarify, form, lookups, DialogueError};
 use crate::catalog::{Escalation as Handoff, IntentKind};
 use crate::domain::{EntryId, IntentId};
 use crate::entities::{Entities, UTILITY_TZ};
@@ -31,10 +31,10 @@ pub(super) async fn step(
             }
         },
         Inbound::Location { lat, lon, .. } => {
-            actions::nearest_hall(cx, (*lat, *lon)).await;
+            lookups::nearest_hall(cx, (*lat, *lon)).await;
             Ok(resume(cx, state))
         }
-        Inbound::Image { media_id, .. } => form::image(cx, state, media_id).await,
+        Inbound::Image { media_id, .. } => attach::image(cx, state, media_id).await,
         Inbound::Subscribe => {
             cx.say_with_contacts("bot-welcome");
             Ok(State::Idle)

@@ -190,3 +190,16 @@ async fn concurrent_turns_of_one_resident_are_serialised() {
         4
     );
 }
+
+/// A leak reported by someone with no bound account (a neighbour, a passer-by): no request
+/// can be made, so a person takes it, with the emergency number given at once.
+#[tokio::test]
+async fn a_leak_without_an_account_goes_to_a_person() {
+    let mut c = Chat::start(None).await;
+    c.say("楼上暖气漏水漏到我家了").await;
+    c.say("海勃湾区滨河花园3号楼2单元401").await;
+    c.say("13904731001").await;
+    c.golden("leak_without_account");
+    let esc = c.dialogue.store().escalations(&c.user).await.unwrap();
+    assert_eq!(esc[0].reason, EscalationReason::Urgent);
+}
