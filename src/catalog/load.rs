@@ -186,6 +186,7 @@ pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
     } else {
         String::new()
     };
+    check_menu(&mut l, &sources.intents_dir, &intents);
     let locales_ok = check_locales(&mut l, &sources.locales_dir, &intents);
     let version = hex::encode(&l.hasher.finalize_reset()[..8]);
     let catalog = (!l.diags.has_errors() && locales_ok).then(|| Catalog {
@@ -274,6 +275,38 @@ fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
         }
     }
     intents
+}
+
+#[derive(Deserialize)]
+struct RawDialogue {
+    #[serde(default)]
+    menu: BTreeMap<String, Spanned<String>>,
+}
+
+/// Every menu key in dialogue.toml must start a known intent (the rest of the file is the
+/// dialogue's own business).
+fn check_menu(l: &mut Loader, dir: &Path, intents: &[(Intent, PathBuf)]) {
+    let path = dir.join(DIALOGUE_FILE);
+    if !path.exists() {
+        return;
+    }
+    let Some(src) = l.read(&path) else { return };
+    let Some(raw) = l.parse::<RawDialogue>(&src) else {
+        return;
+    };
+    for (key, intent) in raw.menu {
+        if !intents
+            .iter()
+            .any(|(i, _)| i.id.as_str() == intent.get_ref())
+        {
+            let line = src.line(intent.span().start);
+            let msg = format!(
+                "menu key `{key}` names unknown intent `{}`",
+                intent.get_ref()
+            );
+            l.diags.error(&path, line, msg);
+        }
+    }
 }
 
 fn load_facts(l: &mut Loader, dir: &Path) -> BTreeMap<String, String> {
