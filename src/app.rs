@@ -74,6 +74,8 @@ impl AppState {
             outbox,
         };
         state.record_publication().await;
+        // Refuse to start on broken dialogue data rather than fail on the first message.
+        crate::dialogue::Dialogue::new(&state).context("loading the dialogue data")?;
         Ok(state)
     }
 

@@ -1,5 +1,5 @@
-//! The WeChat official account: the callback at `/wechat`, wired to the phrasebook engine
-//! through the `wechat-mp` adapter (verification, decryption, retries, the 5-second rule).
+//! The WeChat official account: the callback at `/wechat`, wired to the dialogue through
+//! the `wechat-mp` adapter (verification, decryption, retries, the 5-second rule).
 
 mod respond;
 mod store;
@@ -14,10 +14,15 @@ pub use store::DbStores;
 
 use crate::app::AppState;
 use crate::config::WeChatSettings;
+use crate::dialogue::Dialogue;
 
 #[derive(Debug, thiserror::Error)]
-#[error("WeChat settings: {0}")]
-pub struct WeChatSetupError(#[from] wechat_mp::ConfigError);
+pub enum WeChatSetupError {
+    #[error("WeChat settings: {0}")]
+    Config(#[from] wechat_mp::ConfigError),
+    #[error("dialogue: {0}")]
+    Dialogue(#[from] crate::dialogue::DialogueError),
+}
 
 /// The adapter's configuration, or `None` when no callback token is set (the webhook is
 /// then not mounted). Without an AES key only plaintext pushes are accepted.
@@ -50,9 +55,11 @@ pub fn bot(config: &Config, stores: &DbStores) -> Bot {
 }
 
 fn handler() -> UpdateHandler {
-    wechat_mp::dptree::entry().endpoint(|update: wechat_mp::Update, state: AppState| async move {
-        respond::reply(&state, &update).await
-    })
+    wechat_mp::dptree::entry().endpoint(
+        |update: wechat_mp::Update, state: AppState, dialogue: Arc<Dialogue>| async move {
+            respond::reply(&state, &dialogue, &update).await
+        },
+    )
 }
 
 /// The callback router, or `None` when WeChat is not configured.
@@ -61,9 +68,10 @@ pub fn router(state: &AppState) -> Result<Option<Router>, WeChatSetupError> {
         return Ok(None);
     };
     config.validate()?;
+    let dialogue = Arc::new(Dialogue::new(state)?);
     let stores = DbStores::new(state.db.clone());
     let dispatcher = Dispatcher::builder(bot(&config, &stores), handler())
-        .dependencies(wechat_mp::dptree::deps![state.clone()])
+        .dependencies(wechat_mp::dptree::deps![state.clone(), dialogue])
         .dedup_store(Arc::new(stores))
         .build();
     Ok(Some(wechat_mp::axum::router(config, dispatcher)?))

@@ -1,117 +1,87 @@
-//! What the bot answers on WeChat: the standard reply of the understood entry, a
-//! clarification, a welcome, or a polite word for what it cannot read.
+//! A push becomes a dialogue turn; the dialogue's replies become the passive reply.
 
-use fluent_bundle::FluentValue;
+use std::sync::Arc;
+
+use chrono::Utc;
 use wechat_mp::update::{Event, MessageKind};
 use wechat_mp::{HandlerResult, Reply, Update, UpdateKind};
 
 use crate::app::AppState;
-use crate::domain::Channel;
-use crate::nlu::{Classification, Decision};
+use crate::dialogue::{Dialogue, Inbound, Turn};
 
-pub async fn reply(state: &AppState, update: &Update) -> HandlerResult {
-    let locale = state.locales.default_locale().to_owned();
-    let text = match &update.kind {
+/// The dialogue's view of a push; `None` for events that need no answer.
+fn inbound(update: &Update) -> Option<Inbound> {
+    let other = |kind: &str| {
+        Some(Inbound::Other {
+            kind: kind.to_owned(),
+        })
+    };
+    match &update.kind {
         UpdateKind::Message(m) => match &m.kind {
-            MessageKind::Text(t) => answer(state, &locale, &t.content).await,
-            // The recognised speech is the message, when WeChat provides it.
-            MessageKind::Voice(v) => {
-                match v.recognition.as_deref().filter(|r| !r.trim().is_empty()) {
-                    Some(said) => answer(state, &locale, said).await,
-                    None => unsupported(state, &locale, "kind-voice"),
-                }
-            }
-            MessageKind::Image(_) => unsupported(state, &locale, "kind-image"),
-            MessageKind::Video(_) => unsupported(state, &locale, "kind-video"),
-            MessageKind::ShortVideo(_) => unsupported(state, &locale, "kind-shortvideo"),
-            MessageKind::Location(_) => unsupported(state, &locale, "kind-location"),
-            MessageKind::Link(_) => unsupported(state, &locale, "kind-link"),
-            MessageKind::File(_) => unsupported(state, &locale, "kind-file"),
-            _ => unsupported(state, &locale, "kind-unknown"),
+            MessageKind::Text(t) => Some(Inbound::Text(t.content.clone())),
+            MessageKind::Voice(v) => Some(Inbound::Voice {
+                recognition: v.recognition.clone(),
+            }),
+            MessageKind::Image(i) => Some(Inbound::Image {
+                media_id: i.media_id.clone(),
+                url: Some(i.pic_url.clone()).filter(|u| !u.is_empty()),
+            }),
+            MessageKind::Location(l) => Some(Inbound::Location {
+                lat: l.latitude,
+                lon: l.longitude,
+                label: Some(l.label.clone()).filter(|s| !s.is_empty()),
+            }),
+            MessageKind::Video(_) => other("video"),
+            MessageKind::ShortVideo(_) => other("shortvideo"),
+            MessageKind::Link(_) => other("link"),
+            MessageKind::File(_) => other("file"),
+            _ => other("unknown"),
         },
-        UpdateKind::Event(Event::Subscribe { .. }) => welcome(state, &locale),
-        // Other events (unfollow, template receipts, agent sessions) need no answer.
-        _ => return Ok(Reply::Success),
+        UpdateKind::Event(Event::Subscribe { .. }) => Some(Inbound::Subscribe),
+        UpdateKind::Event(Event::Click { key }) => Some(Inbound::Click { key: key.clone() }),
+        // Unfollow, template receipts, agent sessions, location reports: nothing to say.
+        _ => None,
+    }
+}
+
+pub async fn reply(state: &AppState, dialogue: &Arc<Dialogue>, update: &Update) -> HandlerResult {
+    let Some(inbound) = inbound(update) else {
+        return Ok(Reply::Success);
     };
-    Ok(Reply::text(text))
-}
-
-fn fact<'a>(state: &'a AppState, name: &str) -> FluentValue<'a> {
-    let engine = state.engine.current();
-    FluentValue::from(
-        engine
-            .catalog()
-            .facts
-            .get(name)
-            .cloned()
-            .unwrap_or_default(),
-    )
-}
-
-fn welcome(state: &AppState, locale: &str) -> String {
-    let args = [
-        ("company", fact(state, "company")),
-        ("hotline", fact(state, "hotline")),
-    ];
-    state.locales.text(locale, "bot-welcome", &args)
-}
-
-fn unsupported(state: &AppState, locale: &str, kind_id: &str) -> String {
-    let kind = state.locales.text(locale, kind_id, &[]);
-    state.locales.text(
+    let locale = state.locales.default_locale().to_owned();
+    let turn = Turn {
+        user: update.from.as_str().to_owned(),
+        inbound,
+        at: Utc::now(),
         locale,
-        "bot-unsupported-kind",
-        &[("kind", FluentValue::from(kind))],
-    )
-}
-
-fn not_understood(state: &AppState, locale: &str) -> String {
-    state.locales.text(
-        locale,
-        "bot-not-understood",
-        &[("hotline", fact(state, "hotline"))],
-    )
-}
-
-/// The standard reply for a text, or a clarification, or "not understood".
-pub async fn answer(state: &AppState, locale: &str, text: &str) -> String {
-    let result = match crate::nlu::http::classify_logged(state, text, Channel::Wechat).await {
-        Ok(r) => r,
+    };
+    match dialogue.handle(turn).await {
+        Ok(outcome) => {
+            if let Some(e) = &outcome.escalation {
+                tracing::info!(reason = ?e.reason, "conversation escalated");
+            }
+            // A passive reply carries one message: the turn's lines go out together.
+            Ok(match outcome.replies.is_empty() {
+                true => Reply::Success,
+                false => Reply::text(outcome.replies.join("\n\n")),
+            })
+        }
         Err(e) => {
-            tracing::info!(error = %e, "message not classified");
-            return not_understood(state, locale);
-        }
-    };
-    match result.decision {
-        Decision::Clarify => clarify(state, locale, &result),
-        Decision::Answer | Decision::OutOfScope => {
-            standard_reply(state, &result).unwrap_or_else(|| not_understood(state, locale))
+            tracing::error!(error = %e, "dialogue turn failed");
+            let hotline = state
+                .engine
+                .current()
+                .catalog()
+                .facts
+                .get("hotline")
+                .cloned()
+                .unwrap_or_default();
+            let args = [("hotline", fluent_bundle::FluentValue::from(hotline))];
+            Ok(Reply::text(state.locales.text(
+                state.locales.default_locale(),
+                "bot-service-unavailable",
+                &args,
+            )))
         }
     }
-}
-
-/// The entry's WeChat reply; a message rejected for low confidence has no entry.
-fn standard_reply(state: &AppState, result: &Classification) -> Option<String> {
-    let engine = state.engine.current();
-    let catalog = engine.catalog();
-    let entry = catalog.entry(result.entry.as_ref()?)?;
-    Some(catalog.rendered_reply(entry).wechat)
-}
-
-fn clarify(state: &AppState, locale: &str, result: &Classification) -> String {
-    let engine = state.engine.current();
-    let catalog = engine.catalog();
-    let mut lines = vec![state.locales.text(locale, "bot-clarify-intro", &[])];
-    for (n, c) in result.candidates.iter().enumerate() {
-        let title = catalog
-            .intent(&c.intent)
-            .map_or(c.intent.as_str(), |i| i.title(locale));
-        let args = [
-            ("n", FluentValue::from(n + 1)),
-            ("title", FluentValue::from(title.to_owned())),
-        ];
-        lines.push(state.locales.text(locale, "bot-clarify-option", &args));
-    }
-    lines.push(state.locales.text(locale, "bot-clarify-outro", &[]));
-    lines.join("\n")
 }

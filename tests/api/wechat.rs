@@ -94,7 +94,11 @@ async fn an_encrypted_question_gets_its_standard_reply() {
     let question = "家里暖气片摸着冰凉的，屋里才十五度";
     let xml = CallbackClient::text_message("o-resident-1", question, 7_001, now());
     let reply = w.reply_to(&xml).await;
-    assert_eq!(text_of(&reply), w.expected(question));
+    // The standard reply first; the dialogue may add its offer to book an inspection.
+    assert!(
+        text_of(&reply).starts_with(&w.expected(question)),
+        "{reply:?}"
+    );
     assert!(!text_of(&reply).contains('{'), "facts are filled in");
 }
 
@@ -128,7 +132,9 @@ async fn a_slow_answer_goes_out_as_a_customer_service_message() {
     );
     let sent = w.fake.wait_for_messages(1, Duration::from_secs(10)).await;
     assert_eq!(sent.len(), 1);
-    assert_eq!(w.fake.texts_to("o-resident-3"), vec![w.expected(question)]);
+    let texts = w.fake.texts_to("o-resident-3");
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].starts_with(&w.expected(question)), "{texts:?}");
 }
 
 #[tokio::test]
@@ -155,14 +161,14 @@ async fn plaintext_mode_subscribe_and_other_kinds_get_polite_answers() {
     );
     assert_eq!(text_of(&welcome), expected);
 
-    let image = format!(
+    let video = format!(
         "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[o-new]]></FromUserName>\
-         <CreateTime>{}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/y.jpg]]></PicUrl>\
-         <MediaId><![CDATA[m1]]></MediaId><MsgId>7004</MsgId></xml>",
+         <CreateTime>{}</CreateTime><MsgType><![CDATA[video]]></MsgType><MediaId><![CDATA[m1]]></MediaId>\
+         <ThumbMediaId><![CDATA[t1]]></ThumbMediaId><MsgId>7004</MsgId></xml>",
         now()
     );
-    let reply = w.reply_to(&image).await;
-    let kind = w.app.state.locales.text("zh-CN", "kind-image", &[]);
+    let reply = w.reply_to(&video).await;
+    let kind = w.app.state.locales.text("zh-CN", "kind-video", &[]);
     assert!(text_of(&reply).contains(&kind), "{reply:?}");
 }
 
