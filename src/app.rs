@@ -27,6 +27,8 @@ pub struct AppState {
     pub service: Arc<dyn ServiceApi>,
     /// Service writes waiting for the API to come back.
     pub outbox: Outbox,
+    /// The WeChat API client, when the official account is configured.
+    pub bot: Option<wechat_mp::Bot>,
 }
 
 impl Settings {
@@ -46,9 +48,16 @@ impl AppState {
             .await
             .context("opening the database")?;
         let storage = db.phrasebook_store();
-        if let Some(wechat) = crate::wechat::config(&settings.wechat) {
-            wechat.validate().context("WeChat settings")?;
-        }
+        let bot = match crate::wechat::config(&settings.wechat) {
+            Some(wechat) => {
+                wechat.validate().context("WeChat settings")?;
+                Some(crate::wechat::bot(
+                    &wechat,
+                    &crate::wechat::DbStores::new(db.clone()),
+                ))
+            }
+            None => None,
+        };
         let service = crate::service::from_settings(&settings, &db)
             .await
             .context("setting up the service API")?;
@@ -72,6 +81,7 @@ impl AppState {
             locales: Arc::new(locales),
             service,
             outbox,
+            bot,
         };
         state.record_publication().await;
         // Refuse to start on broken dialogue data rather than fail on the first message.

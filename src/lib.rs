@@ -21,6 +21,8 @@ pub mod http;
 pub mod i18n;
 /// Understanding residents' messages.
 pub mod nlu;
+/// Telling residents that their requests moved on.
+pub mod notify;
 /// The utility's service API: accounts, bills, requests, halls.
 pub mod service;
 /// Persistence (SQLite, PostgreSQL).

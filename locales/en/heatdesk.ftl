@@ -224,3 +224,7 @@ request-next-area-approved = The area has been approved directly as { $area } mÂ
 request-next-area-review = The area change has gone to second-level review; we will tell you the result.
 outbox-created = Your earlier request has been accepted: number { $id } (account { $account }).
 outbox-failed = Your earlier request could not be accepted: { $reason }
+
+## Request progress told to residents
+notify-request-progress = Your { $kind } request ({ $id }) has moved on: { $status }.
+notify-request-progress-note = Your { $kind } request ({ $id }) has moved on: { $status } ({ $note }).

@@ -224,3 +224,7 @@ request-next-area-approved = 面积已直接核准为{ $area }平方米，下期
 request-next-area-review = 面积变更已提交二级审核，审核结果会通知您。
 outbox-created = 您之前提交的申请已受理，编号{ $id }（户号 { $account }）。
 outbox-failed = 您之前提交的申请未能受理：{ $reason }
+
+## Request progress told to residents
+notify-request-progress = 您的{ $kind }申请（编号{ $id }）有新进展：{ $status }。
+notify-request-progress-note = 您的{ $kind }申请（编号{ $id }）有新进展：{ $status }（{ $note }）。

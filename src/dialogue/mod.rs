@@ -102,7 +102,8 @@ impl Dialogue {
     /// stored version: a turn that lost the race runs again on the newer state.
     #[tracing::instrument(name = "turn", skip_all, fields(kind = inbound_kind(&turn.inbound)))]
     pub async fn handle(&self, turn: Turn) -> Result<Outcome, DialogueError> {
-        let notices = self.finished_requests(&turn).await;
+        let mut notices = self.held_notices(&turn).await;
+        notices.extend(self.finished_requests(&turn).await);
         for _ in 0..ATTEMPTS {
             let stored = self.store.load(&turn.user).await?;
             let (conv, version, idle_since) = match &stored {
@@ -155,6 +156,17 @@ impl Dialogue {
     fn timed_out(&self, state: &State, since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
         let limit = chrono::Duration::minutes(self.state.settings.dialogue.timeout_minutes.max(1));
         !matches!(state, State::Idle) && since.is_some_and(|t| now - t > limit)
+    }
+
+    /// Progress of requests that could not be sent as a message when it happened.
+    async fn held_notices(&self, turn: &Turn) -> Vec<String> {
+        self.store
+            .take_notices(&turn.user)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read held notices");
+                Vec::new()
+            })
     }
 
     /// Requests sent later by the outbox, told once to their owner.

@@ -98,6 +98,20 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Oldest first.
     async fn escalations(&self, user: &str) -> Result<Vec<EscalationRecord>, StoreError>;
+
+    /// The residents who bound `no`: the ones to tell when its requests move on.
+    async fn users_bound_to(&self, no: &AccountNo) -> Result<Vec<String>, StoreError>;
+
+    /// Keeps a message for `user`'s next turn.
+    async fn hold_notice(
+        &self,
+        user: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The held messages, oldest first; each is returned once.
+    async fn take_notices(&self, user: &str) -> Result<Vec<String>, StoreError>;
 }
 
 /// The store of the database's backend.

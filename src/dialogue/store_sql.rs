@@ -33,6 +33,12 @@ const ESCALATE: &str = "INSERT INTO escalations (user_id, reason, intent, confid
 const ESCALATIONS: &str =
     "SELECT reason, intent, confidence, at FROM escalations WHERE user_id = $1 ORDER BY id";
 
+const BOUND_USERS: &str =
+    "SELECT DISTINCT user_id FROM bindings WHERE account_no = $1 ORDER BY user_id";
+const HOLD: &str = "INSERT INTO notices (user_id, text, created_at) VALUES ($1, $2, $3)";
+const NOTICES: &str = "SELECT id, text FROM notices WHERE user_id = $1 ORDER BY id";
+const DROP_NOTICE: &str = "DELETE FROM notices WHERE id = $1";
+
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
 }
@@ -194,6 +200,50 @@ macro_rules! impl_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn users_bound_to(&self, no: &AccountNo) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query(BOUND_USERS)
+                    .bind(no.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
+            }
+
+            async fn hold_notice(
+                &self,
+                user: &str,
+                text: &str,
+                at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(HOLD)
+                    .bind(user)
+                    .bind(text)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn take_notices(&self, user: &str) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query(NOTICES)
+                    .bind(user)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    // Deleting row by row keeps a notice that two turns race for from
+                    // being told twice: only the turn whose delete succeeds tells it.
+                    let id: i64 = r.try_get("id")?;
+                    let gone = sqlx::query(DROP_NOTICE)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    if gone.rows_affected() == 1 {
+                        out.push(r.try_get("text")?);
+                    }
+                }
+                Ok(out)
             }
         }
     };

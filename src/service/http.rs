@@ -251,7 +251,11 @@ async fn advance(
         status: body.status,
         note: body.note,
     };
-    Ok(Json(s.service.advance_request(&update).await?))
+    let request = s.service.advance_request(&update).await?;
+    // Residents hear of the step without delaying the business system's call.
+    let (state, changed) = (s.clone(), request.clone());
+    tokio::spawn(async move { crate::notify::request_changed(&state, &changed).await });
+    Ok(Json(request))
 }
 
 async fn halls(_: Authorized, State(s): State<AppState>) -> Answer<Vec<Hall>> {

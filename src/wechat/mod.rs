@@ -70,7 +70,8 @@ pub fn router(state: &AppState) -> Result<Option<Router>, WeChatSetupError> {
     config.validate()?;
     let dialogue = Arc::new(Dialogue::new(state)?);
     let stores = DbStores::new(state.db.clone());
-    let dispatcher = Dispatcher::builder(bot(&config, &stores), handler())
+    let bot = state.bot.clone().unwrap_or_else(|| bot(&config, &stores));
+    let dispatcher = Dispatcher::builder(bot, handler())
         .dependencies(wechat_mp::dptree::deps![state.clone(), dialogue])
         .dedup_store(Arc::new(stores))
         .build();

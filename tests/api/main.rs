@@ -5,6 +5,7 @@ mod cli;
 mod dialogue;
 mod e2e;
 mod helpers;
+mod notify;
 mod phrasebook;
 mod service;
 mod storage;

@@ -1,0 +1,100 @@
+//! A request moved on (the station opened the valve, the repair is done): every resident
+//! who bound its account is told, as a WeChat customer-service message when the 48-hour
+//! window and the quota allow, otherwise at their next message. Nothing is dropped.
+
+use chrono::Utc;
+use fluent_bundle::FluentValue;
+use wechat_mp::OpenId;
+
+use crate::app::AppState;
+use crate::service::ServiceRequest;
+
+/// How a notice reached one resident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent { user: String },
+    Held { user: String },
+}
+
+/// Snake-case enum names as Fluent id parts (`valve_opened` → `valve-opened`).
+fn id_part<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
+        .unwrap_or_default()
+}
+
+fn text_for(state: &AppState, request: &ServiceRequest) -> String {
+    let locale = state.locales.default_locale();
+    let kind = state.locales.text(
+        locale,
+        &format!("request-kind-{}", id_part(&request.kind)),
+        &[],
+    );
+    let status = state.locales.text(
+        locale,
+        &format!("request-status-{}", id_part(&request.status)),
+        &[],
+    );
+    let note = request
+        .timeline
+        .last()
+        .and_then(|e| e.note.clone())
+        .filter(|n| !n.is_empty());
+    let mut args = vec![
+        ("id", FluentValue::from(request.id.to_string())),
+        ("kind", FluentValue::from(kind)),
+        ("status", FluentValue::from(status)),
+    ];
+    let id = match note {
+        Some(note) => {
+            args.push(("note", FluentValue::from(note)));
+            "notify-request-progress-note"
+        }
+        None => "notify-request-progress",
+    };
+    state.locales.text(locale, id, &args)
+}
+
+/// Tells every resident bound to the request's account; returns how each was reached.
+pub async fn request_changed(state: &AppState, request: &ServiceRequest) -> Vec<Delivery> {
+    let store = crate::dialogue::store_for(&state.db);
+    let users = match store.users_bound_to(&request.account).await {
+        Ok(users) => users,
+        Err(e) => {
+            tracing::error!(error = %e, request = %request.id, "cannot find whom to notify");
+            return Vec::new();
+        }
+    };
+    let text = text_for(state, request);
+    let mut out = Vec::with_capacity(users.len());
+    for user in users {
+        if send(state, &user, &text).await {
+            out.push(Delivery::Sent { user });
+            continue;
+        }
+        match store.hold_notice(&user, &text, Utc::now()).await {
+            Ok(()) => out.push(Delivery::Held { user }),
+            Err(e) => tracing::error!(error = %e, request = %request.id, "notice lost"),
+        }
+    }
+    out
+}
+
+/// `true` when WeChat took the message.
+async fn send(state: &AppState, user: &str, text: &str) -> bool {
+    let (Some(bot), Ok(openid)) = (&state.bot, OpenId::parse(user)) else {
+        return false;
+    };
+    match bot.send_text(&openid, text).await {
+        Ok(_) => true,
+        Err(e) if e.is_outside_window() || e.is_quota_exceeded() => {
+            tracing::info!(error = %e, "notice held for the resident's next message");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "notice not sent; held for the next message");
+            false
+        }
+    }
+}
