@@ -6,6 +6,7 @@ mod dialogue;
 mod e2e;
 mod helpers;
 mod notify;
+mod outage;
 mod phrasebook;
 mod service;
 mod storage;
