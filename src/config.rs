@@ -155,7 +155,11 @@ impl Settings {
             Some(path) => fig.merge(Toml::file_exact(path)),
             None => fig.merge(Toml::file("heatdesk.toml")),
         };
-        fig.merge(Env::prefixed("HEATDESK_").map(|key| {
+        // HEATDESK_TEST_* belong to the test suite (which backends are mandatory…), not to
+        // the settings: without this, CI's variables would be refused as unknown keys.
+        let env = Env::prefixed("HEATDESK_")
+            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"));
+        fig.merge(env.map(|key| {
             let key = key.as_str().to_ascii_lowercase();
             SECTIONS
                 .iter()
@@ -194,6 +198,7 @@ mod tests {
             )?;
             jail.set_env("HEATDESK_NLU_CANDIDATES", "7");
             jail.set_env("HEATDESK_WECHAT_APPID", "wx123");
+            jail.set_env("HEATDESK_TEST_REQUIRE_POSTGRES", "1");
             let s = Settings::load(Some(Path::new("custom.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(s.listen.port(), 9000);
             assert_eq!(s.nlu.candidates, 7);

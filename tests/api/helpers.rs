@@ -75,11 +75,11 @@ fn postgres_admin_url() -> String {
 }
 
 fn postgres_required() -> bool {
-    std::env::var("HEATDESK_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+    std::env::var("HEATDESK_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
 }
 
 /// A fresh, empty PostgreSQL database for one test; `None` (with a notice) when no server
-/// is reachable, unless `HEATDESK_REQUIRE_POSTGRES=1`, which makes that a failure.
+/// is reachable, unless `HEATDESK_TEST_REQUIRE_POSTGRES=1`, which makes that a failure.
 pub async fn fresh_postgres() -> Option<String> {
     use sqlx::Connection;
     let admin = postgres_admin_url();
