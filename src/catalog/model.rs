@@ -65,7 +65,8 @@ pub struct Slot {
     /// Allowed values of a `choice` slot (or of a `district` slot answered by number).
     #[serde(default)]
     pub choices: Vec<String>,
-    /// Words residents use for each choice ("单位" for `company`), besides its number.
+    /// Words residents use for each choice (the word for "work unit" for `company`),
+    /// besides its number.
     #[serde(default)]
     pub words: BTreeMap<String, Vec<String>>,
     /// Asked when missing; `false` keeps an optional slot for values the resident offers.

@@ -13,11 +13,8 @@ const APPID: &str = "wxb11529c136998cb6";
 const NOW: i64 = 1_700_000_000;
 
 fn push() -> (CallbackQuery, String) {
-    let xml = "<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>\
-<FromUserName><![CDATA[oia2TjuEGTNoeX76QEjQNrcURxG8]]></FromUserName>\
-<CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>\
-<Content><![CDATA[我家暖气不热，室温只有16度，请派人看看]]></Content>\
-<MsgId>6054768590064713728</MsgId></xml>";
+    // A typical resident message, kept as data beside the benchmark.
+    let xml = include_str!("data/push.xml");
     let encrypt = AesKey::parse(KEY).unwrap().encrypt(xml.as_bytes(), APPID);
     let (ts, nonce) = (NOW.to_string(), "1320562132".to_string());
     let query = CallbackQuery {
@@ -46,7 +43,7 @@ fn bench(c: &mut Criterion) {
                 .open(black_box(&query), black_box(body.as_bytes()), NOW)
                 .unwrap();
             let update = Update::from_xml(opened.xml.as_bytes()).unwrap();
-            let reply = Reply::text("已收到您的报修，工作人员将在2小时内联系您。");
+            let reply = Reply::text(include_str!("data/reply.txt"));
             let xml = reply
                 .to_xml(update.from.as_str(), &update.account, NOW, true)
                 .unwrap();
