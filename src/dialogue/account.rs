@@ -206,8 +206,13 @@ async fn bind(cx: &mut Ctx<'_>, no: &AccountNo) -> Result<(), DialogueError> {
 
 /// "Which account?" with the bound accounts numbered.
 pub(super) async fn ask_choice(cx: &mut Ctx<'_>, options: &[AccountNo]) {
-    let mut lines = vec![cx.text("dialogue-choose-account", &[])];
-    for (i, no) in options.iter().enumerate() {
+    say_numbered(cx, "dialogue-choose-account", options).await;
+}
+
+/// A heading, then the accounts numbered with their addresses.
+pub(super) async fn say_numbered(cx: &mut Ctx<'_>, intro: &str, accounts: &[AccountNo]) {
+    let mut lines = vec![cx.text(intro, &[])];
+    for (i, no) in accounts.iter().enumerate() {
         let address =
             cx.d.state
                 .service

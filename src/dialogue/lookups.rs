@@ -21,25 +21,7 @@ pub(super) async fn bindings(cx: &mut Ctx<'_>, f: &FormInstance) -> Result<(), D
         cx.say("binding-none", &[]);
         return Ok(());
     }
-    let mut lines = vec![cx.text("binding-list-intro", &[])];
-    for (i, no) in list.iter().enumerate() {
-        let address =
-            cx.d.state
-                .service
-                .account(no)
-                .await
-                .map(|a| a.address)
-                .unwrap_or_default();
-        lines.push(cx.text(
-            "dialogue-account-option",
-            &[
-                arg("n", i + 1),
-                arg("account", no.as_str()),
-                arg("address", address),
-            ],
-        ));
-    }
-    cx.push(lines.join("\n"));
+    account::say_numbered(cx, "binding-list-intro", &list).await;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The dispatcher's retry memory and the access token, in heatdesk's database, so every
 //! instance behind the callback URL recognises a retry and shares one token.
 //!
-//! Both backends run the same statements; only the placeholder syntax differs.
+//! Both backends run the same statements (`$N` placeholders, `ON CONFLICT`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,21 +25,6 @@ fn ttl_ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// `?` placeholders, numbered for PostgreSQL.
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[derive(Debug, Clone)]
 pub struct DbStores {
     db: Database,
@@ -56,13 +41,10 @@ impl DbStores {
                 .execute(pool)
                 .await?
                 .rows_affected(),
-            Database::Postgres(pool) => {
-                let sql = numbered(sql);
-                bind_all_pg(sqlx::query(&sql), binds)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-            }
+            Database::Postgres(pool) => bind_all_pg(sqlx::query(sql), binds)
+                .execute(pool)
+                .await?
+                .rows_affected(),
         })
     }
 
@@ -78,14 +60,11 @@ impl DbStores {
                 .await?
                 .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
                 .transpose()?,
-            Database::Postgres(pool) => {
-                let sql = numbered(sql);
-                bind_all_pg(sqlx::query(&sql), binds)
-                    .fetch_optional(pool)
-                    .await?
-                    .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-                    .transpose()?
-            }
+            Database::Postgres(pool) => bind_all_pg(sqlx::query(sql), binds)
+                .fetch_optional(pool)
+                .await?
+                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+                .transpose()?,
         })
     }
 }
@@ -126,7 +105,7 @@ impl DedupStore for DbStores {
     async fn claim(&self, key: &DedupKey, ttl: Duration) -> Result<Claim, StoreError> {
         let (now, k) = (now_ms(), key.as_str());
         let expires = now.saturating_add(ttl_ms(ttl));
-        let sql = "INSERT INTO wechat_dedup (key, outcome, expires_at) VALUES (?, NULL, ?) ON CONFLICT (key) DO NOTHING";
+        let sql = "INSERT INTO wechat_dedup (key, outcome, expires_at) VALUES ($1, NULL, $2) ON CONFLICT (key) DO NOTHING";
         if self
             .execute(sql, &[Bind::Text(k), Bind::Int(expires)])
             .await?
@@ -135,7 +114,7 @@ impl DedupStore for DbStores {
             return Ok(Claim::Fresh);
         }
         // An expired entry is a new push that happens to share the key: take it over.
-        let sql = "UPDATE wechat_dedup SET outcome = NULL, expires_at = ? WHERE key = ? AND expires_at < ?";
+        let sql = "UPDATE wechat_dedup SET outcome = NULL, expires_at = $1 WHERE key = $2 AND expires_at < $3";
         if self
             .execute(sql, &[Bind::Int(expires), Bind::Text(k), Bind::Int(now)])
             .await?
@@ -145,7 +124,7 @@ impl DedupStore for DbStores {
         }
         let row = self
             .fetch_pair(
-                "SELECT outcome, expires_at FROM wechat_dedup WHERE key = ?",
+                "SELECT outcome, expires_at FROM wechat_dedup WHERE key = $1",
                 &[Bind::Text(k)],
             )
             .await?;
@@ -163,7 +142,7 @@ impl DedupStore for DbStores {
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(outcome)?;
         let expires = now_ms().saturating_add(ttl_ms(ttl));
-        let sql = "UPDATE wechat_dedup SET outcome = ?, expires_at = ? WHERE key = ?";
+        let sql = "UPDATE wechat_dedup SET outcome = $1, expires_at = $2 WHERE key = $3";
         self.execute(
             sql,
             &[
@@ -175,7 +154,7 @@ impl DedupStore for DbStores {
         .await?;
         // Old entries are cleared as new ones complete, so the table stays small.
         self.execute(
-            "DELETE FROM wechat_dedup WHERE expires_at < ?",
+            "DELETE FROM wechat_dedup WHERE expires_at < $1",
             &[Bind::Int(now_ms())],
         )
         .await?;
@@ -188,7 +167,7 @@ impl TokenStore for DbStores {
     async fn load(&self, appid: &str) -> Result<Option<AccessToken>, StoreError> {
         let row = self
             .fetch_pair(
-                "SELECT value, expires_at FROM wechat_tokens WHERE appid = ?",
+                "SELECT value, expires_at FROM wechat_tokens WHERE appid = $1",
                 &[Bind::Text(appid)],
             )
             .await?;
@@ -199,7 +178,7 @@ impl TokenStore for DbStores {
     }
 
     async fn save(&self, appid: &str, token: &AccessToken) -> Result<(), StoreError> {
-        let sql = "INSERT INTO wechat_tokens (appid, value, expires_at) VALUES (?, ?, ?) \
+        let sql = "INSERT INTO wechat_tokens (appid, value, expires_at) VALUES ($1, $2, $3) \
                    ON CONFLICT (appid) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at";
         let at = millis(token.expires_at);
         self.execute(
@@ -211,7 +190,7 @@ impl TokenStore for DbStores {
     }
 
     async fn discard(&self, appid: &str, rejected: &str) -> Result<(), StoreError> {
-        let sql = "DELETE FROM wechat_tokens WHERE appid = ? AND value = ?";
+        let sql = "DELETE FROM wechat_tokens WHERE appid = $1 AND value = $2";
         self.execute(sql, &[Bind::Text(appid), Bind::Text(rejected)])
             .await?;
         Ok(())
