@@ -29,6 +29,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The WeChat API client, when the official account is configured.
     pub bot: Option<wechat_mp::Bot>,
+    /// What open desk screens are told (new handoffs, new lines, moved work orders).
+    pub events: crate::handoff::Events,
 }
 
 impl Settings {
@@ -58,6 +60,12 @@ impl AppState {
             }
             None => None,
         };
+        settings
+            .handoff
+            .hours
+            .validate()
+            .map_err(anyhow::Error::msg)
+            .context("handoff settings")?;
         let service = crate::service::from_settings(&settings, &db)
             .await
             .context("setting up the service API")?;
@@ -82,8 +90,14 @@ impl AppState {
             service,
             outbox,
             bot,
+            events: crate::handoff::Events::default(),
         };
         state.record_publication().await;
+        if state.settings.demo {
+            crate::desk::demo::load_users(&state.db)
+                .await
+                .context("creating the sample desk users")?;
+        }
         // Refuse to start on broken dialogue data rather than fail on the first message.
         crate::dialogue::Dialogue::new(&state).context("loading the dialogue data")?;
         Ok(state)

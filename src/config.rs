@@ -55,6 +55,8 @@ pub struct Settings {
     pub rules: crate::service::Rules,
     /// Conversations with residents (timeout, bindings).
     pub dialogue: crate::dialogue::DialogueSettings,
+    pub handoff: crate::handoff::HandoffSettings,
+    pub desk: crate::desk::DeskSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -118,6 +120,8 @@ impl Default for Settings {
             service: crate::service::ServiceSettings::default(),
             rules: crate::service::Rules::default(),
             dialogue: crate::dialogue::DialogueSettings::default(),
+            handoff: crate::handoff::HandoffSettings::default(),
+            desk: crate::desk::DeskSettings::default(),
         }
     }
 }
@@ -139,7 +143,9 @@ impl Default for NluSettings {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 /// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 5] = ["nlu", "wechat", "service", "rules", "dialogue"];
+const SECTIONS: [&str; 7] = [
+    "nlu", "wechat", "service", "rules", "dialogue", "handoff", "desk",
+];
 
 impl Settings {
     /// Defaults, then `file` (or `./heatdesk.toml` when it exists), then the environment.

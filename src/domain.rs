@@ -163,3 +163,56 @@ mod tests {
         assert_eq!(mask_personal("1020304050"), "******4050");
     }
 }
+
+/// Why a conversation is handed to a person. Which of these open a handoff, and with
+/// which priority, is a setting (`[handoff]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    /// The resident asked for a person.
+    Requested,
+    /// A complaint: always a person's job.
+    Complaint,
+    /// An emergency (a leak): a person follows up at once.
+    Urgent,
+    /// The classifier stayed unsure after the resident was asked again.
+    NotUnderstood,
+    /// The resident kept using negative words (angry, fed up).
+    Negative,
+    /// The service API refused a transaction (arrears, a rule).
+    ServiceRefused,
+    /// The office marked the intent as one a person handles.
+    CuratorMarked,
+    /// The account could not be verified.
+    VerificationFailed,
+}
+
+impl EscalationReason {
+    pub const ALL: [Self; 8] = [
+        Self::Requested,
+        Self::Complaint,
+        Self::Urgent,
+        Self::NotUnderstood,
+        Self::Negative,
+        Self::ServiceRefused,
+        Self::CuratorMarked,
+        Self::VerificationFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Complaint => "complaint",
+            Self::Urgent => "urgent",
+            Self::NotUnderstood => "not_understood",
+            Self::Negative => "negative",
+            Self::ServiceRefused => "service_refused",
+            Self::CuratorMarked => "curator_marked",
+            Self::VerificationFailed => "verification_failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}

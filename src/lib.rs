@@ -9,12 +9,16 @@ pub mod catalog;
 pub mod cli;
 /// Layered settings.
 pub mod config;
+/// The agent desk: web pages for agents, station staff, curators and admins.
+pub mod desk;
 /// Conversations with residents: state per WeChat user, forms, clarification, transactions.
 pub mod dialogue;
 /// Identifiers and values parsed at the edge.
 pub mod domain;
 /// Entities in residents' messages (accounts, dates, places, answers), read with a lexicon.
 pub mod entities;
+/// Handing conversations to people and taking them back.
+pub mod handoff;
 /// The HTTP server and the API's error type.
 pub mod http;
 /// Fluent locales for every user-visible string that is not a standard reply.

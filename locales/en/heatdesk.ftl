@@ -228,3 +228,9 @@ outbox-failed = Your earlier request could not be accepted: { $reason }
 ## Request progress told to residents
 notify-request-progress = Your { $kind } request ({ $id }) has moved on: { $status }.
 notify-request-progress-note = Your { $kind } request ({ $id }) has moved on: { $status } ({ $note }).
+
+## Handoff to a person
+handoff-queued = You have been passed to an agent: { $position } in the queue, about { $minutes } minutes to wait. The agent will answer here, so please keep an eye on this chat.
+handoff-after-hours = Our agents are off duty now (service hours { $open }–{ $close }). Your question has been recorded and an agent will answer here as soon as the desk opens at { $opens }; for a leak or other emergency, call the emergency line.
+handoff-rating-prompt = This conversation with our agent has ended. Please rate our service: reply 1–5 (5 = very satisfied).
+handoff-rating-thanks = Thank you for your rating! Write to us any time.

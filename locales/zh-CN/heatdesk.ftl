@@ -228,3 +228,9 @@ outbox-failed = 您之前提交的申请未能受理：{ $reason }
 ## Request progress told to residents
 notify-request-progress = 您的{ $kind }申请（编号{ $id }）有新进展：{ $status }。
 notify-request-progress-note = 您的{ $kind }申请（编号{ $id }）有新进展：{ $status }（{ $note }）。
+
+## Handoff to a person
+handoff-queued = 已为您转接人工客服，您前面还有 { $position } 位，预计等待约 { $minutes } 分钟。客服接入后会在这里回复您，请留意消息。
+handoff-after-hours = 现在是人工客服下班时间（服务时间 { $open }–{ $close }）。您的问题已记录，客服将在 { $opens } 上班后第一时间在这里回复您；漏水等紧急情况请直接拨打抢修电话。
+handoff-rating-prompt = 本次人工服务已结束。请为我们的服务打分：回复 1–5（5 为非常满意）。
+handoff-rating-thanks = 感谢您的评价！还有其他问题可以随时留言。

@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::diag::{line_of, Diagnostic, Diagnostics};
 use super::model::*;
-use crate::domain::{EntryId, IntentId, CONTRACT_INTENTS};
+use crate::domain::{EntryId, EscalationReason, IntentId, CONTRACT_INTENTS};
 use crate::i18n;
 
 /// Where the catalogue's files are.
@@ -45,6 +45,8 @@ struct RawIntent {
     form: Option<Form>,
     #[serde(default)]
     action: Option<Action>,
+    #[serde(default)]
+    handoff_reason: Option<EscalationReason>,
 }
 
 #[derive(Deserialize)]
@@ -264,6 +266,7 @@ fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
                 patterns: raw.patterns.into_iter().map(Spanned::into_inner).collect(),
                 form: raw.form,
                 action: raw.action,
+                handoff_reason: raw.handoff_reason,
             },
             path,
         ));

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Channel, EntryId, IntentId};
+use crate::domain::{Channel, EntryId, EscalationReason, IntentId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,9 +127,27 @@ pub struct Intent {
     pub patterns: Vec<String>,
     pub form: Option<Form>,
     pub action: Option<Action>,
+    /// Why a hand-off intent goes to a person; by default `urgent` for urgent intents and
+    /// `curator_marked` for the others.
+    pub handoff_reason: Option<EscalationReason>,
 }
 
 impl Intent {
+    /// The reason a person takes over when this intent is recognised, if it is handed off.
+    pub fn handoff(&self) -> Option<EscalationReason> {
+        if self.escalation != Escalation::HandOff {
+            return None;
+        }
+        Some(
+            self.handoff_reason
+                .unwrap_or(if self.kind == IntentKind::Urgent {
+                    EscalationReason::Urgent
+                } else {
+                    EscalationReason::CuratorMarked
+                }),
+        )
+    }
+
     /// The title in `locale`, falling back to any title there is.
     pub fn title(&self, locale: &str) -> &str {
         self.title

@@ -13,6 +13,7 @@ use crate::nlu::{self, eval};
 
 mod chat;
 mod simulate;
+mod user;
 mod wechat;
 
 pub use simulate::{SimulateArgs, SimulatedEvent};
@@ -70,6 +71,11 @@ pub enum Command {
     },
     /// Post messages to a callback URL exactly as WeChat would and print the replies.
     Simulate(SimulateArgs),
+    /// Manage desk users (agents, station staff, curators, admins).
+    User {
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -119,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => export(&settings()?, format),
         Command::Wechat { command } => wechat::run(command),
         Command::Simulate(args) => simulate::run(args).await,
+        Command::User { command } => user::run(settings()?, command).await,
     }
 }
 

@@ -10,9 +10,6 @@ use crate::domain::IntentId;
 use crate::entities::Entities;
 use crate::nlu::{Classification, Decision};
 
-/// Failed answers before a person is offered.
-const MAX_FAILURES: u32 = 2;
-
 pub(super) async fn ask(
     cx: &mut Ctx<'_>,
     c: &Classification,
@@ -92,7 +89,7 @@ pub(super) async fn answer(
         }
     }
     let failures = failures + 1;
-    if failures >= MAX_FAILURES {
+    if failures >= cx.d.state.settings.handoff.failed_clarifications.max(1) {
         cx.say_with_contacts("dialogue-offer-human");
         let top = c.as_ref().map(|c| (c.intent.clone(), c.confidence));
         cx.escalate(

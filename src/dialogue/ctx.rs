@@ -30,6 +30,8 @@ pub(super) struct Ctx<'a> {
     pub replies: Vec<String>,
     pub escalation: Option<Escalation>,
     pub next_seq: u64,
+    /// The first thing the classifier made of this turn's message, for the transcript.
+    pub understood: std::sync::Mutex<Option<(IntentId, f32)>>,
 }
 
 impl Ctx<'_> {
@@ -92,6 +94,7 @@ impl Ctx<'_> {
             ServiceError::Refused { code } => {
                 let t = self.text_or(code, "service-refused");
                 self.push(t);
+                self.escalate(EscalationReason::ServiceRefused, None, None);
             }
             ServiceError::Invalid(_) => self.say("service-invalid", &[]),
             ServiceError::Unavailable(_) => {
@@ -145,9 +148,13 @@ impl Ctx<'_> {
     }
 
     pub async fn classify(&self, text: &str) -> Option<Classification> {
-        crate::nlu::http::classify_logged(&self.d.state, text, Channel::Wechat)
+        let c = crate::nlu::http::classify_logged(&self.d.state, text, Channel::Wechat)
             .await
-            .ok()
+            .ok()?;
+        if let Ok(mut u) = self.understood.lock() {
+            u.get_or_insert((c.intent.clone(), c.confidence));
+        }
+        Some(c)
     }
 
     pub fn next_seq(&mut self) -> u64 {

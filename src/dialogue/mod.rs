@@ -28,7 +28,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
+use crate::domain::IntentId;
 use crate::entities::Lexicon;
+use crate::handoff::{self, Status as HandoffStatus};
 use crate::service::OutboxResult;
 
 pub use data::DialogueData;
@@ -64,6 +66,7 @@ const ATTEMPTS: usize = 4;
 pub struct Dialogue {
     state: AppState,
     store: Arc<dyn ConversationStore>,
+    handoffs: Arc<dyn crate::handoff::HandoffStore>,
     lexicon: Arc<Lexicon>,
     data: Arc<DialogueData>,
 }
@@ -88,6 +91,7 @@ impl Dialogue {
             .map_err(DialogueError::Data)?;
         Ok(Self {
             store: store::store_for(&state.db),
+            handoffs: crate::handoff::store_for(&state.db),
             state: state.clone(),
             lexicon: Arc::new(lexicon),
             data: Arc::new(data),
@@ -102,6 +106,24 @@ impl Dialogue {
     /// stored version: a turn that lost the race runs again on the newer state.
     #[tracing::instrument(name = "turn", skip_all, fields(kind = inbound_kind(&turn.inbound)))]
     pub async fn handle(&self, turn: Turn) -> Result<Outcome, DialogueError> {
+        let handoff = self
+            .handoffs
+            .open_for(&turn.user)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read the resident's handoff");
+                None
+            });
+        if let Some(h) = handoff
+            .as_ref()
+            .filter(|h| h.status == HandoffStatus::Claimed)
+        {
+            // An agent owns the conversation: the bot only keeps the record.
+            let line = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
+            self.store.append(&turn.user, &[line]).await?;
+            handoff::resident_wrote(&self.state, h.id);
+            return Ok(Outcome::default());
+        }
         let mut notices = self.held_notices(&turn).await;
         notices.extend(self.finished_requests(&turn).await);
         for _ in 0..ATTEMPTS {
@@ -126,16 +148,24 @@ impl Dialogue {
                 replies: Vec::new(),
                 escalation: None,
                 next_seq: conv.next_seq,
+                understood: std::sync::Mutex::new(None),
             };
             let mut current = conv.state;
             if self.timed_out(&current, idle_since, turn.at) {
                 cx.say("dialogue-timeout-restart", &[]);
                 current = State::Idle;
             }
+            let negative = conv.negative + u32::from(self.is_negative(&turn));
+            let before = current.clone();
             let next = turn::step(&mut cx, current, &turn.inbound).await?;
+            let limit = self.state.settings.handoff.negative_messages;
+            if limit > 0 && negative >= limit {
+                cx.escalate(EscalationReason::Negative, None, None);
+            }
             let saved = Conversation {
                 state: next,
                 next_seq: cx.next_seq,
+                negative: if cx.escalation.is_some() { 0 } else { negative },
             };
             let json =
                 serde_json::to_string(&saved).map_err(|e| DialogueError::Data(e.to_string()))?;
@@ -146,7 +176,14 @@ impl Dialogue {
                     "turn done"
                 );
                 let replies = notices.into_iter().chain(cx.replies).collect();
-                return self.finish(&turn, replies, cx.escalation).await;
+                let understood = cx.understood.lock().ok().and_then(|mut u| u.take());
+                let done = Done {
+                    replies,
+                    escalation: cx.escalation,
+                    understood,
+                    before,
+                };
+                return self.finish(&turn, done, handoff).await;
             }
             tracing::info!("conversation changed meanwhile; running the turn again");
         }
@@ -200,20 +237,16 @@ impl Dialogue {
     async fn finish(
         &self,
         turn: &Turn,
-        replies: Vec<String>,
-        escalation: Option<Escalation>,
+        done: Done,
+        handoff: Option<crate::handoff::Handoff>,
     ) -> Result<Outcome, DialogueError> {
-        let mut lines = vec![TranscriptLine {
-            at: turn.at,
-            direction: Direction::In,
-            text: inbound_text(&turn.inbound),
-        }];
-        lines.extend(replies.iter().map(|r| TranscriptLine {
-            at: turn.at,
-            direction: Direction::Out,
-            text: r.clone(),
-        }));
-        self.store.append(&turn.user, &lines).await?;
+        let Done {
+            mut replies,
+            escalation,
+            understood,
+            before,
+        } = done;
+        let mut transfer = None;
         if let Some(e) = &escalation {
             tracing::info!(reason = e.reason.as_str(), "conversation escalated");
             let record = EscalationRecord {
@@ -223,12 +256,161 @@ impl Dialogue {
                 confidence: e.confidence,
             };
             self.store.record_escalation(&turn.user, &record).await?;
+            let settings = &self.state.settings.handoff;
+            if settings.transfer_customer_service && settings.opens(e.reason) {
+                transfer = Some(settings.kf_account.clone());
+            } else {
+                let snapshot = self.snapshot(turn, &before, understood.as_ref()).await;
+                match handoff::escalated(
+                    &self.state,
+                    &turn.user,
+                    e,
+                    snapshot,
+                    turn.at,
+                    &turn.locale,
+                )
+                .await
+                {
+                    Ok(Some(told)) => replies.push(told),
+                    Ok(None) => {}
+                    Err(err) => tracing::error!(error = %err, "cannot open the handoff"),
+                }
+            }
+        }
+        let mut inbound = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
+        if let Some((intent, confidence)) = &understood {
+            inbound.intent = Some(intent.clone());
+            inbound.confidence = Some(*confidence);
+        }
+        let mut lines = vec![inbound];
+        lines.extend(
+            replies
+                .iter()
+                .map(|r| TranscriptLine::new(turn.at, Direction::Out, r.clone())),
+        );
+        self.store.append(&turn.user, &lines).await?;
+        let open = match handoff {
+            Some(h) => Some(h.id),
+            None if escalation.is_some() => self
+                .handoffs
+                .open_for(&turn.user)
+                .await
+                .ok()
+                .flatten()
+                .map(|h| h.id),
+            None => None,
+        };
+        if let Some(id) = open {
+            handoff::resident_wrote(&self.state, id);
         }
         Ok(Outcome {
             replies,
             escalation,
+            transfer,
         })
     }
+
+    /// What the agent should know that the transcript does not say plainly.
+    async fn snapshot(
+        &self,
+        turn: &Turn,
+        before: &State,
+        now: Option<&(IntentId, f32)>,
+    ) -> handoff::Snapshot {
+        let mut intents: Vec<handoff::Understood> = self
+            .store
+            .transcript(&turn.user)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|l| {
+                Some(handoff::Understood {
+                    intent: l.intent?,
+                    confidence: l.confidence?,
+                    at: l.at,
+                })
+            })
+            .collect();
+        if let Some((intent, confidence)) = now {
+            intents.push(handoff::Understood {
+                intent: intent.clone(),
+                confidence: *confidence,
+                at: turn.at,
+            });
+        }
+        let form = match before {
+            State::Filling { form, .. }
+            | State::Confirming { form }
+            | State::Offering { form }
+            | State::ChoosingAccount { form, .. } => Some(form),
+            _ => None,
+        };
+        handoff::Snapshot {
+            intents,
+            form: form.map(|f| f.intent.clone()),
+            slots: form
+                .map(|f| {
+                    f.slots
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.display()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            accounts: form
+                .map(|f| f.accounts.iter().map(|a| a.to_string()).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn is_negative(&self, turn: &Turn) -> bool {
+        let text = match &turn.inbound {
+            Inbound::Text(t) => t.as_str(),
+            Inbound::Voice {
+                recognition: Some(t),
+            } => t.as_str(),
+            _ => return false,
+        };
+        self.lexicon
+            .extract(text, turn.at.with_timezone(&crate::entities::UTILITY_TZ))
+            .negative
+    }
+}
+
+/// What a turn produced, before it is recorded.
+struct Done {
+    replies: Vec<String>,
+    escalation: Option<Escalation>,
+    understood: Option<(IntentId, f32)>,
+    /// The state the turn started from (the form the resident was filling).
+    before: State,
+}
+
+/// Gives the conversation back to the bot after an agent closed it, waiting for the
+/// resident's rating of `handoff`.
+pub async fn await_rating(
+    db: &crate::storage::Database,
+    user: &str,
+    handoff: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DialogueError> {
+    let store = store::store_for(db);
+    for _ in 0..ATTEMPTS {
+        let stored = store.load(user).await?;
+        let mut conv = stored
+            .as_ref()
+            .and_then(|s| serde_json::from_str::<Conversation>(&s.state).ok())
+            .unwrap_or_default();
+        conv.state = State::Rating { handoff };
+        conv.negative = 0;
+        let json = serde_json::to_string(&conv).map_err(|e| DialogueError::Data(e.to_string()))?;
+        if store
+            .save(user, &json, stored.map(|s| s.version), at)
+            .await?
+        {
+            return Ok(());
+        }
+    }
+    Err(DialogueError::Contended)
 }
 
 fn inbound_kind(i: &Inbound) -> &'static str {
@@ -251,6 +433,7 @@ fn state_name(s: &State) -> &'static str {
         State::Filling { .. } => "filling",
         State::ChoosingAccount { .. } => "choosing_account",
         State::Confirming { .. } => "confirming",
+        State::Rating { .. } => "rating",
     }
 }
 

@@ -34,6 +34,8 @@ pub enum State {
     },
     /// Everything is known and the fee and limits were told: go ahead?
     Confirming { form: FormInstance },
+    /// An agent closed the conversation and asked for a rating of 1 to 5.
+    Rating { handoff: i64 },
 }
 
 /// What a `Filling` conversation waits for.
@@ -62,6 +64,27 @@ pub enum SlotValue {
     Images(Vec<String>),
     /// An optional slot the resident chose not to answer.
     Skipped,
+}
+
+impl SlotValue {
+    /// The value as an agent reads it.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Account(a) => a.to_string(),
+            Self::Phone(s) | Self::Name(s) | Self::Place(s) | Self::Text(s) | Self::Choice(s) => {
+                s.clone()
+            }
+            Self::Date(d) => d.to_string(),
+            Self::TimeOfDay(t) => serde_json::to_value(t)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            Self::Area(a) => format!("{a} m2"),
+            Self::Money(fen) => crate::service::Fen(*fen).yuan(),
+            Self::Images(ids) => ids.join(", "),
+            Self::Skipped => "-".to_owned(),
+        }
+    }
 }
 
 /// One run of an intent's form. `seq` numbers the forms of a conversation, so
@@ -129,4 +152,7 @@ pub struct Conversation {
     pub state: State,
     #[serde(default)]
     pub next_seq: u64,
+    /// Messages with negative words since the last handoff.
+    #[serde(default)]
+    pub negative: u32,
 }

@@ -46,9 +46,33 @@ impl Direction {
 /// One line of a conversation, kept whole for the agents who take it over (and never logged).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TranscriptLine {
+    /// Its place in the transcript; 0 until stored.
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub direction: Direction,
     pub text: String,
+    /// The desk user who wrote an outgoing line; `None` for the resident and the bot.
+    pub author: Option<String>,
+    /// What the bot understood of an incoming line, and how sure it was.
+    pub intent: Option<IntentId>,
+    pub confidence: Option<f32>,
+    /// How a line sent outside a passive reply fared (`sent`, `failed:<code>`, `pending`).
+    pub delivery: Option<String>,
+}
+
+impl TranscriptLine {
+    pub fn new(at: DateTime<Utc>, direction: Direction, text: impl Into<String>) -> Self {
+        Self {
+            id: 0,
+            at,
+            direction,
+            text: text.into(),
+            author: None,
+            intent: None,
+            confidence: None,
+            delivery: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,8 +105,27 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
 
     async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError>;
 
+    /// Stores one line and returns its id (an agent's message, before it is delivered).
+    async fn append_line(&self, user: &str, line: &TranscriptLine) -> Result<i64, StoreError>;
+
+    /// Records how an outgoing line fared.
+    async fn set_delivery(&self, line: i64, delivery: &str) -> Result<(), StoreError>;
+
     /// Oldest first.
     async fn transcript(&self, user: &str) -> Result<Vec<TranscriptLine>, StoreError>;
+
+    /// The lines after `after` (an id), oldest first: what a desk screen has not shown yet.
+    async fn transcript_after(
+        &self,
+        user: &str,
+        after: i64,
+    ) -> Result<Vec<TranscriptLine>, StoreError>;
+
+    /// When the resident last wrote: WeChat's 48-hour window runs from it.
+    async fn last_inbound(&self, user: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// Lines delivered as customer-service messages since `since`: the quota they used.
+    async fn sent_since(&self, user: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
 
     /// Oldest first.
     async fn bindings(&self, user: &str) -> Result<Vec<Binding>, StoreError>;

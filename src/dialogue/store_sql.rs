@@ -19,10 +19,16 @@ const INSERT: &str = "INSERT INTO conversations (user_id, state, version, update
      VALUES ($1, $2, 1, $3) ON CONFLICT (user_id) DO NOTHING";
 const UPDATE: &str = "UPDATE conversations SET state = $2, version = version + 1, updated_at = $3 \
      WHERE user_id = $1 AND version = $4";
-const APPEND: &str =
-    "INSERT INTO transcript_lines (user_id, at, direction, text) VALUES ($1, $2, $3, $4)";
-const TRANSCRIPT: &str =
-    "SELECT at, direction, text FROM transcript_lines WHERE user_id = $1 ORDER BY id";
+const APPEND: &str = "INSERT INTO transcript_lines \
+     (user_id, at, direction, text, author, intent, confidence, delivery) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+const TRANSCRIPT: &str = "SELECT id, at, direction, text, author, intent, confidence, delivery \
+     FROM transcript_lines WHERE user_id = $1 AND id > $2 ORDER BY id";
+const SET_DELIVERY: &str = "UPDATE transcript_lines SET delivery = $2 WHERE id = $1";
+const LAST_INBOUND: &str =
+    "SELECT MAX(at) AS at FROM transcript_lines WHERE user_id = $1 AND direction = 'in'";
+const SENT_SINCE: &str = "SELECT COUNT(*) AS n FROM transcript_lines \
+     WHERE user_id = $1 AND at >= $2 AND delivery = 'sent'";
 const BINDINGS: &str = "SELECT account_no, verified_at FROM bindings WHERE user_id = $1 \
      ORDER BY verified_at, account_no";
 const BIND: &str = "INSERT INTO bindings (user_id, account_no, verified_at) VALUES ($1, $2, $3) \
@@ -38,6 +44,28 @@ const BOUND_USERS: &str =
 const HOLD: &str = "INSERT INTO notices (user_id, text, created_at) VALUES ($1, $2, $3)";
 const NOTICES: &str = "SELECT id, text FROM notices WHERE user_id = $1 ORDER BY id";
 const DROP_NOTICE: &str = "DELETE FROM notices WHERE id = $1";
+
+/// Binds a line's columns in `APPEND`'s order.
+fn bind_line<'q, DB: sqlx::Database>(
+    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    user: &'q str,
+    l: &'q TranscriptLine,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    q.bind(user)
+        .bind(l.at)
+        .bind(direction_str(l.direction))
+        .bind(l.text.as_str())
+        .bind(l.author.as_deref())
+        .bind(l.intent.as_ref().map(|i| i.as_str()))
+        .bind(l.confidence.map(f64::from))
+        .bind(l.delivery.as_deref())
+}
 
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
@@ -92,11 +120,7 @@ macro_rules! impl_store {
             async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
                 for l in lines {
-                    sqlx::query(APPEND)
-                        .bind(user)
-                        .bind(l.at)
-                        .bind(direction_str(l.direction))
-                        .bind(&l.text)
+                    bind_line(sqlx::query(APPEND), user, l)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -104,20 +128,81 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn append_line(
+                &self,
+                user: &str,
+                line: &TranscriptLine,
+            ) -> Result<i64, StoreError> {
+                let row = bind_line(sqlx::query(APPEND), user, line)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("id")?)
+            }
+
+            async fn set_delivery(&self, line: i64, delivery: &str) -> Result<(), StoreError> {
+                sqlx::query(SET_DELIVERY)
+                    .bind(line)
+                    .bind(delivery)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn transcript(&self, user: &str) -> Result<Vec<TranscriptLine>, StoreError> {
+                self.transcript_after(user, 0).await
+            }
+
+            async fn transcript_after(
+                &self,
+                user: &str,
+                after: i64,
+            ) -> Result<Vec<TranscriptLine>, StoreError> {
                 let rows = sqlx::query(TRANSCRIPT)
                     .bind(user)
+                    .bind(after)
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()
                     .map(|r| {
+                        let intent: Option<String> = r.try_get("intent")?;
                         Ok(TranscriptLine {
+                            id: r.try_get("id")?,
                             at: r.try_get("at")?,
                             direction: direction(r.try_get("direction")?)?,
                             text: r.try_get("text")?,
+                            author: r.try_get("author")?,
+                            intent: intent
+                                .map(IntentId::parse)
+                                .transpose()
+                                .map_err(|e| StoreError::Decode(e.to_string()))?,
+                            confidence: r
+                                .try_get::<Option<f64>, _>("confidence")?
+                                .map(|c| c as f32),
+                            delivery: r.try_get("delivery")?,
                         })
                     })
                     .collect()
+            }
+
+            async fn last_inbound(&self, user: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+                let row = sqlx::query(LAST_INBOUND)
+                    .bind(user)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("at")?)
+            }
+
+            async fn sent_since(
+                &self,
+                user: &str,
+                since: DateTime<Utc>,
+            ) -> Result<i64, StoreError> {
+                let row = sqlx::query(SENT_SINCE)
+                    .bind(user)
+                    .bind(since)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("n")?)
             }
 
             async fn bindings(&self, user: &str) -> Result<Vec<Binding>, StoreError> {

@@ -2,9 +2,8 @@
 
 use super::ctx::Ctx;
 use super::state::{FormInstance, Pending, State};
-use super::types::{EscalationReason, Inbound};
+use super::types::Inbound;
 use super::{account, attach, clarify, form, lookups, DialogueError};
-use crate::catalog::{Escalation as Handoff, IntentKind};
 use crate::domain::{EntryId, IntentId};
 use crate::entities::{Entities, UTILITY_TZ};
 use crate::nlu::Decision;
@@ -64,7 +63,36 @@ async fn text(cx: &mut Ctx<'_>, state: State, t: &str) -> Result<State, Dialogue
             account::choose(cx, form, options, t, &entities).await
         }
         State::Confirming { form } => form::confirm(cx, form, t, &entities).await,
+        State::Rating { handoff } => rated(cx, handoff, t, &entities).await,
     }
+}
+
+/// The answer to "rate our service 1 to 5": stored, thanked; anything else is a new
+/// message.
+async fn rated(
+    cx: &mut Ctx<'_>,
+    handoff: i64,
+    t: &str,
+    entities: &Entities,
+) -> Result<State, DialogueError> {
+    let score = entities
+        .choice
+        .or_else(|| {
+            let digits: Vec<u32> = t.chars().filter_map(|c| c.to_digit(10)).collect();
+            (digits.len() == 1).then(|| digits[0] as usize)
+        })
+        .filter(|n| (1..=5).contains(n));
+    let Some(score) = score else {
+        return idle(cx, t, entities).await;
+    };
+    match crate::handoff::rate(&cx.d.state, handoff, score as i64, cx.at).await {
+        Ok(_) => cx.say("handoff-rating-thanks", &[]),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot store the rating");
+            cx.say("handoff-rating-thanks", &[]);
+        }
+    }
+    Ok(State::Idle)
 }
 
 /// A message outside any form: classify and act.
@@ -129,12 +157,7 @@ async fn start_inner(
         cx.not_understood();
         return Ok(State::Idle);
     };
-    if intent.escalation == Handoff::HandOff {
-        let reason = if intent.kind == IntentKind::Urgent {
-            EscalationReason::Urgent
-        } else {
-            EscalationReason::Requested
-        };
+    if let Some(reason) = intent.handoff() {
         cx.escalate(reason, Some(id.clone()), confidence);
     }
     let (Some(spec), Some(_)) = (&intent.form, intent.action) else {
@@ -194,14 +217,17 @@ pub(super) fn reprompt(cx: &mut Ctx<'_>, state: State) -> State {
             }
         }
         State::ChoosingAccount { .. } => cx.say("dialogue-choose-account-again", &[]),
-        State::Idle | State::Clarifying { .. } => {}
+        State::Idle | State::Clarifying { .. } | State::Rating { .. } => {}
     }
     state
 }
 
 /// Like `reprompt`, introduced as a return to the open request.
 pub(super) fn resume(cx: &mut Ctx<'_>, state: State) -> State {
-    if !matches!(state, State::Idle | State::Clarifying { .. }) {
+    if !matches!(
+        state,
+        State::Idle | State::Clarifying { .. } | State::Rating { .. }
+    ) {
         cx.say("dialogue-resume", &[]);
     }
     reprompt(cx, state)
@@ -239,13 +265,9 @@ pub(super) async fn digression(
         }));
     }
     cx.entry_reply(&c.intent, c.entry.as_ref());
-    if intent.escalation == Handoff::HandOff {
+    if let Some(reason) = intent.handoff() {
         // A person takes over; the form would only get in their way.
-        cx.escalate(
-            EscalationReason::Requested,
-            Some(c.intent.clone()),
-            Some(c.confidence),
-        );
+        cx.escalate(reason, Some(c.intent.clone()), Some(c.confidence));
         return Some(State::Idle);
     }
     Some(resume(cx, state.clone()))

@@ -44,41 +44,7 @@ pub struct Turn {
     pub locale: String,
 }
 
-/// Why a conversation is handed to a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EscalationReason {
-    /// The resident asked for a person, or the intent is always handed off (complaints).
-    Requested,
-    /// An emergency (a leak): a person follows up at once.
-    Urgent,
-    /// The classifier stayed unsure after the resident was asked twice.
-    NotUnderstood,
-    /// The account could not be verified.
-    VerificationFailed,
-}
-
-impl EscalationReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Requested => "requested",
-            Self::Urgent => "urgent",
-            Self::NotUnderstood => "not_understood",
-            Self::VerificationFailed => "verification_failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Requested,
-            Self::Urgent,
-            Self::NotUnderstood,
-            Self::VerificationFailed,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-}
+pub use crate::domain::EscalationReason;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Escalation {
@@ -92,6 +58,9 @@ pub struct Escalation {
 pub struct Outcome {
     pub replies: Vec<String>,
     pub escalation: Option<Escalation>,
+    /// Hand the resident to WeChat's customer-service tool (the account, empty: any agent)
+    /// instead of replying.
+    pub transfer: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -214,6 +214,7 @@ impl<'a> Scan<'a> {
         e.no = clauses.iter().any(|c| self.lex.no.is_match(c));
         let lex = self.lex;
         e.cancel = !self.named(&lex.cancel).is_empty();
+        e.negative = !self.named(&lex.negative).is_empty();
         e.correction = self
             .lex
             .correction_cues

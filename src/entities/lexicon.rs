@@ -65,6 +65,9 @@ pub(crate) struct RawAnswers {
     pub cancel: Words,
     #[serde(default)]
     pub fillers: Words,
+    /// Words of an unhappy resident; repeated, they hand the conversation to a person.
+    #[serde(default)]
+    pub negative: Words,
 }
 
 #[derive(Debug, Deserialize)]

@@ -76,6 +76,8 @@ pub struct Entities {
     pub no: bool,
     pub cancel: bool,
     pub correction: bool,
+    /// The message has a word of an unhappy resident.
+    pub negative: bool,
 }
 
 impl Entities {

@@ -27,7 +27,8 @@ pub fn router(state: AppState) -> Router {
             error::localize,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    let mut app = api.with_state(state.clone());
+    let desk = crate::desk::router(&state).with_state(state.clone());
+    let mut app = api.with_state(state.clone()).merge(desk);
     // The callback speaks WeChat's protocol, not the API's JSON errors: mounted beside it.
     match crate::wechat::router(&state) {
         Ok(Some(wechat)) => app = app.nest_service("/wechat", wechat),

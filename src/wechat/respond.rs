@@ -60,6 +60,12 @@ pub async fn reply(state: &AppState, dialogue: &Arc<Dialogue>, update: &Update) 
             if let Some(e) = &outcome.escalation {
                 tracing::info!(reason = ?e.reason, "conversation escalated");
             }
+            if let Some(account) = outcome.transfer {
+                // The utility answers in WeChat's own customer-service tool.
+                return Ok(Reply::TransferCustomerService {
+                    kf_account: Some(account).filter(|a| !a.is_empty()),
+                });
+            }
             // A passive reply carries one message: the turn's lines go out together.
             Ok(match outcome.replies.is_empty() {
                 true => Reply::Success,

@@ -39,6 +39,11 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// Where its database lives (to build a second instance on it: a restart).
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
 }
 
 /// Builds heatdesk as `serve` does, on port 0 with a fresh SQLite file.

@@ -2,6 +2,7 @@
 
 mod classify;
 mod cli;
+mod desk;
 mod dialogue;
 mod e2e;
 mod helpers;

@@ -52,13 +52,32 @@ async fn versions_serialise_turns_and_records_round_trip() {
         assert!(s.unbind("u", &no).await.unwrap());
         assert!(s.bindings("u").await.unwrap().is_empty());
 
-        let line = TranscriptLine {
-            at,
-            direction: Direction::In,
-            text: "hello".to_owned(),
-        };
+        let mut line = TranscriptLine::new(at, Direction::In, "hello");
+        line.intent = Some(heatdesk::domain::IntentId::parse("greeting").unwrap());
+        line.confidence = Some(0.5);
         s.append("u", std::slice::from_ref(&line)).await.unwrap();
-        assert_eq!(s.transcript("u").await.unwrap(), vec![line]);
+        let mut stored = s.transcript("u").await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert!(stored[0].id > 0, "a stored line has an id");
+        let first = stored[0].id;
+        stored[0].id = 0;
+        assert_eq!(stored, vec![line]);
+        assert_eq!(s.last_inbound("u").await.unwrap(), Some(at));
+
+        // An agent's line: stored before delivery, then marked; only `sent` uses quota.
+        let mut agent = TranscriptLine::new(at, Direction::Out, "agent says");
+        agent.author = Some("Agent Li".to_owned());
+        agent.delivery = Some("pending".to_owned());
+        let id = s.append_line("u", &agent).await.unwrap();
+        assert!(id > first);
+        assert_eq!(s.sent_since("u", at).await.unwrap(), 0);
+        s.set_delivery(id, "sent").await.unwrap();
+        assert_eq!(s.sent_since("u", at).await.unwrap(), 1);
+        let after = s.transcript_after("u", first).await.unwrap();
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].author.as_deref(), Some("Agent Li"));
+        assert_eq!(after[0].delivery.as_deref(), Some("sent"));
+        assert_eq!(s.last_inbound("nobody").await.unwrap(), None);
 
         let e = EscalationRecord {
             at,

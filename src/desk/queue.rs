@@ -1,0 +1,579 @@
+//! The agent's side of a handoff: the queue, a conversation with its context and
+//! suggested standard replies, and the actions (claim, release, transfer, reply, close).
+//! Screens stay current through `/desk/events` (server-sent events).
+
+use std::convert::Infallible;
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Utc;
+use maud::{html, Markup};
+use serde::Deserialize;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
+
+use super::auth::{Desk, DeskError};
+use super::page::{csrf, layout, Tr};
+use super::users::{self, Role};
+use crate::app::AppState;
+use crate::dialogue::{Direction, TranscriptLine};
+use crate::domain::Channel;
+use crate::handoff::context::{self, AccountState};
+use crate::handoff::lifecycle::local;
+use crate::handoff::{self, Handoff, Status};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/desk/events", get(events))
+        .route("/desk/queue", get(queue_page))
+        .route("/desk/queue/list", get(queue_list))
+        .route("/desk/handoffs/{id}", get(conversation_page))
+        .route("/desk/handoffs/{id}/transcript", get(transcript_fragment))
+        .route("/desk/handoffs/{id}/claim", post(claim))
+        .route("/desk/handoffs/{id}/release", post(release))
+        .route("/desk/handoffs/{id}/transfer", post(transfer))
+        .route("/desk/handoffs/{id}/reply", post(reply))
+        .route("/desk/handoffs/{id}/close", post(close))
+}
+
+/// How an agent ends a handoff; reported per code.
+pub const RESOLUTIONS: [&str; 6] = [
+    "answered",
+    "request_created",
+    "referred",
+    "complaint_recorded",
+    "no_response",
+    "duplicate",
+];
+
+async fn events(
+    _desk: Desk,
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = BroadcastStream::new(state.events.subscribe()).map(|e| {
+        Ok(match e {
+            Ok(e) => Event::default().event(e.name()).data(e.id().to_string()),
+            // Missed some: every screen refetches.
+            Err(_) => Event::default().event("lagged").data("0"),
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+fn store(state: &AppState) -> std::sync::Arc<dyn handoff::HandoffStore> {
+    handoff::store_for(&state.db)
+}
+
+async fn load(state: &AppState, id: i64) -> Result<Handoff, DeskError> {
+    store(state)
+        .get(id)
+        .await
+        .map_err(DeskError::internal)?
+        .ok_or(DeskError::NotFound)
+}
+
+fn age(tr: &Tr<'_>, h: &Handoff) -> String {
+    let mins = (Utc::now() - h.created_at).num_minutes().max(0);
+    tr.ta("desk-minutes-ago", &[("minutes", mins.to_string())])
+}
+
+fn reason(tr: &Tr<'_>, h: &Handoff) -> String {
+    tr.t(&format!(
+        "desk-reason-{}",
+        h.reason.as_str().replace('_', "-")
+    ))
+}
+
+fn intent_title(state: &AppState, locale: &str, id: &crate::domain::IntentId) -> String {
+    state
+        .engine
+        .current()
+        .catalog()
+        .intent(id)
+        .map_or_else(|| id.to_string(), |i| i.title(locale).to_owned())
+}
+
+async fn queue_page(desk: Desk, State(state): State<AppState>) -> Result<Markup, DeskError> {
+    desk.require(Role::Agent)?;
+    let tr = Tr {
+        state: &state,
+        locale: &desk.locale,
+    };
+    let list = queue_rows(&state, &desk).await?;
+    let body = html! {
+        section #queue data-live="queue" data-src="/desk/queue/list" { (list) }
+    };
+    Ok(layout(
+        &state,
+        &desk,
+        "/desk/queue",
+        &tr.t("desk-queue-title"),
+        body,
+    ))
+}
+
+async fn queue_list(desk: Desk, State(state): State<AppState>) -> Result<Markup, DeskError> {
+    desk.require(Role::Agent)?;
+    queue_rows(&state, &desk).await
+}
+
+async fn queue_rows(state: &AppState, desk: &Desk) -> Result<Markup, DeskError> {
+    let tr = Tr {
+        state,
+        locale: &desk.locale,
+    };
+    let all = store(state).queue().await.map_err(DeskError::internal)?;
+    let waiting = all.iter().filter(|h| h.status == Status::Waiting).count();
+    Ok(html! {
+        p.summary { (tr.ta("desk-queue-summary", &[("waiting", waiting.to_string()), ("total", all.len().to_string())])) }
+        @if all.is_empty() {
+            p.empty { (tr.t("desk-queue-empty")) }
+        }
+        ul.cards {
+            @for h in &all {
+                li.card.handoff data-id=(h.id) data-status=(h.status.as_str()) data-priority=(h.priority) {
+                    div.head {
+                        span.priority.{"p" (h.priority.clamp(0, 99) / 10)} { (reason(&tr, h)) }
+                        span.age { (age(&tr, h)) }
+                    }
+                    div.what {
+                        @if let Some(i) = &h.intent {
+                            (intent_title(state, &desk.locale, i))
+                            @if let Some(c) = h.confidence { " · " (format!("{:.0}%", c * 100.0)) }
+                        } @else { (tr.t("desk-intent-unknown")) }
+                    }
+                    div.who { (mask_user(&h.user)) }
+                    div.actions {
+                        @match h.status {
+                            Status::Waiting => {
+                                form method="post" action={ "/desk/handoffs/" (h.id) "/claim" } {
+                                    (csrf(desk))
+                                    button.claim type="submit" { (tr.t("desk-claim")) }
+                                }
+                            }
+                            Status::Claimed => {
+                                span.owner { (tr.ta("desk-claimed-by", &[("agent", h.agent.clone().unwrap_or_default())])) }
+                                @if h.claimed_by == Some(desk.user.id) {
+                                    a.button.open href={ "/desk/handoffs/" (h.id) } { (tr.t("desk-open")) }
+                                }
+                            }
+                            Status::Closed => {}
+                        }
+                        a.view href={ "/desk/handoffs/" (h.id) } { (tr.t("desk-view")) }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// OpenIDs are long and meaningless to an agent: the end is enough to tell two apart.
+fn mask_user(user: &str) -> String {
+    let tail: String = user
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+async fn conversation_page(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Markup, DeskError> {
+    desk.require(Role::Agent)?;
+    let h = load(&state, id).await?;
+    let tr = Tr {
+        state: &state,
+        locale: &desk.locale,
+    };
+    let lines = crate::dialogue::store_for(&state.db)
+        .transcript(&h.user)
+        .await
+        .map_err(DeskError::internal)?;
+    let accounts = context::accounts(&state, &h).await;
+    let window = handoff::window(&state, &h.user)
+        .await
+        .map_err(DeskError::internal)?;
+    let mine = h.status == Status::Claimed && h.claimed_by == Some(desk.user.id);
+    let last_text = lines
+        .iter()
+        .rev()
+        .find(|l| l.direction == Direction::In)
+        .map(|l| l.text.clone());
+    let suggestions = last_text
+        .as_deref()
+        .map(|t| suggest(&state, t))
+        .unwrap_or_default();
+    let agents = if mine {
+        users::store_for(&state.db)
+            .list()
+            .await
+            .map_err(DeskError::internal)?
+            .into_iter()
+            .filter(|u| u.can(Role::Agent) && !u.disabled && u.id != desk.user.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let now = Utc::now();
+    let body = html! {
+        div.conversation {
+            section.transcript #transcript data-live="conversation" data-id=(h.id)
+                data-src={ "/desk/handoffs/" (h.id) "/transcript" } {
+                (transcript(&tr, &lines))
+            }
+            aside.context #context {
+                h2 { (tr.t("desk-context")) }
+                dl {
+                    dt { (tr.t("desk-status")) } dd.status { (tr.t(&format!("desk-status-{}", h.status.as_str()))) }
+                    dt { (tr.t("desk-reason")) } dd.reason { (reason(&tr, &h)) }
+                    dt { (tr.t("desk-priority")) } dd { (h.priority) }
+                    dt { (tr.t("desk-since")) } dd { (local(h.created_at)) " (" (age(&tr, &h)) ")" }
+                    @if let Some(i) = &h.intent {
+                        dt { (tr.t("desk-intent")) }
+                        dd.intent { (intent_title(&state, &desk.locale, i)) @if let Some(c) = h.confidence { " · " (format!("{:.0}%", c * 100.0)) } }
+                    }
+                }
+                @if !h.snapshot.intents.is_empty() {
+                    h3 { (tr.t("desk-understood")) }
+                    ol.understood {
+                        @for u in &h.snapshot.intents {
+                            li { (intent_title(&state, &desk.locale, &u.intent)) " · " (format!("{:.0}%", u.confidence * 100.0)) }
+                        }
+                    }
+                }
+                @if let Some(form) = &h.snapshot.form {
+                    h3 { (tr.ta("desk-form", &[("intent", intent_title(&state, &desk.locale, form))])) }
+                    dl.slots {
+                        @for (k, v) in &h.snapshot.slots { dt { (k) } dd { (v) } }
+                    }
+                }
+                h3 { (tr.t("desk-accounts")) }
+                @if accounts.is_empty() { p.empty { (tr.t("desk-no-accounts")) } }
+                @for a in &accounts { (account(&tr, a)) }
+                h3 { (tr.t("desk-window")) }
+                p.window data-open=(window.is_open(now)) {
+                    @match window.closes_at {
+                        Some(c) if window.is_open(now) => {
+                            (tr.ta("desk-window-open", &[("closes", local(c)), ("left", window.left.to_string())]))
+                        }
+                        _ => { (tr.t("desk-window-closed")) }
+                    }
+                }
+            }
+            section.act {
+                @if mine {
+                    @if !suggestions.is_empty() {
+                        h2 { (tr.t("desk-suggestions")) }
+                        ul.suggestions {
+                            @for (title, text) in &suggestions {
+                                li {
+                                    button.suggestion type="button" data-insert=(text) data-target="#reply-text" {
+                                        strong { (title) } span { (text) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    form.reply method="post" action={ "/desk/handoffs/" (h.id) "/reply" } {
+                        (csrf(&desk))
+                        textarea #reply-text name="text" rows="4" required placeholder=(tr.t("desk-reply-placeholder")) {}
+                        button #send type="submit" { (tr.t("desk-send")) }
+                    }
+                    form.close method="post" action={ "/desk/handoffs/" (h.id) "/close" } {
+                        (csrf(&desk))
+                        label { (tr.t("desk-resolution"))
+                            select #resolution name="resolution" {
+                                @for r in RESOLUTIONS { option value=(r) { (tr.t(&format!("desk-resolution-{}", r.replace('_', "-")))) } }
+                            }
+                        }
+                        input name="note" placeholder=(tr.t("desk-note"));
+                        button #close type="submit" { (tr.t("desk-close")) }
+                    }
+                    div.more {
+                        form method="post" action={ "/desk/handoffs/" (h.id) "/release" } {
+                            (csrf(&desk))
+                            button #release type="submit" { (tr.t("desk-release")) }
+                        }
+                        @if !agents.is_empty() {
+                            form method="post" action={ "/desk/handoffs/" (h.id) "/transfer" } {
+                                (csrf(&desk))
+                                select name="to" { @for a in &agents { option value=(a.id) { (a.display_name) } } }
+                                button #transfer type="submit" { (tr.t("desk-transfer")) }
+                            }
+                        }
+                    }
+                } @else if h.status == Status::Waiting {
+                    form method="post" action={ "/desk/handoffs/" (h.id) "/claim" } {
+                        (csrf(&desk))
+                        button.claim #claim type="submit" { (tr.t("desk-claim")) }
+                    }
+                } @else if h.status == Status::Closed {
+                    p.closed {
+                        (tr.t("desk-status-closed"))
+                        @if let Some(r) = &h.resolution { " · " (tr.t(&format!("desk-resolution-{}", r.replace('_', "-")))) }
+                        @if let Some(r) = h.rating { " · " (tr.ta("desk-rating", &[("rating", r.to_string())])) }
+                    }
+                } @else {
+                    p { (tr.ta("desk-claimed-by", &[("agent", h.agent.clone().unwrap_or_default())])) }
+                }
+            }
+        }
+    };
+    let title = tr.ta("desk-conversation-title", &[("id", h.id.to_string())]);
+    Ok(layout(&state, &desk, "/desk/queue", &title, body))
+}
+
+fn account(tr: &Tr<'_>, a: &AccountState) -> Markup {
+    html! {
+        div.account data-account=(a.no) {
+            @match &a.account {
+                Ok(acc) => {
+                    strong { (acc.no) } " " (acc.address)
+                    ul {
+                        li { (tr.t(&format!("desk-account-{}", serde_json::to_value(acc.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))) }
+                        @if let Some(o) = a.outstanding {
+                            li.arrears data-fen=(o.0) { (tr.ta("desk-outstanding", &[("yuan", o.yuan())])) }
+                        }
+                        @for r in &a.open_requests {
+                            li.request {
+                                (r.id) " · "
+                                (tr.t(&format!("request-kind-{}", id_part(&r.kind))))
+                                " · "
+                                (tr.t(&format!("request-status-{}", id_part(&r.status))))
+                            }
+                        }
+                    }
+                }
+                Err(_) => { strong { (a.no) } " " span.error { (tr.t("desk-account-unavailable")) } }
+            }
+        }
+    }
+}
+
+fn id_part<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
+        .unwrap_or_default()
+}
+
+fn transcript(tr: &Tr<'_>, lines: &[TranscriptLine]) -> Markup {
+    html! {
+        ol.lines {
+            @for l in lines {
+                @let who = match (l.direction, &l.author) {
+                    (Direction::In, _) => "resident",
+                    (Direction::Out, Some(_)) => "agent",
+                    (Direction::Out, None) => "bot",
+                };
+                li.line.(who) data-line=(l.id) data-delivery=[l.delivery.as_deref()] {
+                    div.meta {
+                        span.who { @match &l.author { Some(a) => (a), None => (tr.t(&format!("desk-who-{who}"))) } }
+                        " "
+                        time { (local(l.at)) }
+                        @if let (Some(i), Some(c)) = (&l.intent, l.confidence) {
+                            " " span.understood { (i) " " (format!("{:.0}%", c * 100.0)) }
+                        }
+                    }
+                    div.text { (l.text) }
+                    @if let Some(d) = &l.delivery {
+                        @if d.starts_with("failed") {
+                            div.delivery.failed role="alert" { (tr.t(&format!("desk-delivery-{}", d.replace([':', '_'], "-")))) }
+                        } @else if d == "pending" {
+                            div.delivery.pending { (tr.t("desk-delivery-pending")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn transcript_fragment(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Markup, DeskError> {
+    desk.require(Role::Agent)?;
+    let h = load(&state, id).await?;
+    let tr = Tr {
+        state: &state,
+        locale: &desk.locale,
+    };
+    let lines = crate::dialogue::store_for(&state.db)
+        .transcript(&h.user)
+        .await
+        .map_err(DeskError::internal)?;
+    Ok(transcript(&tr, &lines))
+}
+
+/// The best standard replies for the resident's last message, as sent on WeChat.
+fn suggest(state: &AppState, text: &str) -> Vec<(String, String)> {
+    let engine = state.engine.current();
+    let catalog = engine.catalog();
+    let c = engine.classify(text);
+    let mut out: Vec<(String, String)> = Vec::new();
+    let picks = std::iter::once((c.intent.clone(), c.entry.clone())).chain(
+        c.candidates
+            .iter()
+            .map(|k| (k.intent.clone(), k.entry.clone())),
+    );
+    for (intent, entry) in picks {
+        let found = entry
+            .as_ref()
+            .and_then(|e| catalog.entry(e))
+            .or_else(|| catalog.published().find(|e| e.intent == intent));
+        let Some(e) = found else { continue };
+        let reply = catalog.rendered_reply(e).for_channel(Channel::Wechat);
+        if out.iter().any(|(_, t)| *t == reply) {
+            continue;
+        }
+        out.push((e.question.clone(), reply));
+        if out.len() == 3 {
+            break;
+        }
+    }
+    out
+}
+
+async fn claim(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, DeskError> {
+    desk.require(Role::Agent)?;
+    load(&state, id).await?;
+    if !store(&state)
+        .claim(id, desk.user.id, Utc::now())
+        .await
+        .map_err(DeskError::internal)?
+    {
+        return Err(DeskError::Conflict);
+    }
+    tracing::info!(handoff = id, agent = desk.user.id, "handoff claimed");
+    state.events.publish(handoff::DeskEvent::Queue);
+    Ok(Redirect::to(&format!("/desk/handoffs/{id}")).into_response())
+}
+
+async fn release(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, DeskError> {
+    desk.require(Role::Agent)?;
+    load(&state, id).await?;
+    if !store(&state)
+        .release(id, desk.user.id)
+        .await
+        .map_err(DeskError::internal)?
+    {
+        return Err(DeskError::Conflict);
+    }
+    state.events.publish(handoff::DeskEvent::Queue);
+    Ok(Redirect::to("/desk/queue").into_response())
+}
+
+#[derive(Deserialize)]
+struct TransferForm {
+    to: i64,
+}
+
+async fn transfer(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<TransferForm>,
+) -> Result<Response, DeskError> {
+    desk.require(Role::Agent)?;
+    load(&state, id).await?;
+    let to = users::store_for(&state.db)
+        .get(f.to)
+        .await
+        .map_err(DeskError::internal)?
+        .filter(|u| u.can(Role::Agent) && !u.disabled)
+        .ok_or_else(|| DeskError::BadRequest("no such agent".into()))?;
+    if !store(&state)
+        .transfer(id, desk.user.id, to.id, Utc::now())
+        .await
+        .map_err(DeskError::internal)?
+    {
+        return Err(DeskError::Conflict);
+    }
+    tracing::info!(
+        handoff = id,
+        from = desk.user.id,
+        to = to.id,
+        "handoff transferred"
+    );
+    state.events.publish(handoff::DeskEvent::Queue);
+    Ok(Redirect::to("/desk/queue").into_response())
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    text: String,
+}
+
+async fn reply(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<ReplyForm>,
+) -> Result<Response, DeskError> {
+    desk.require(Role::Agent)?;
+    let h = load(&state, id).await?;
+    if h.status != Status::Claimed || h.claimed_by != Some(desk.user.id) {
+        return Err(DeskError::Conflict);
+    }
+    let text = f.text.trim();
+    if text.is_empty() {
+        return Err(DeskError::BadRequest("empty reply".into()));
+    }
+    handoff::deliver(&state, &h, Some(&desk.user.display_name), text, Utc::now())
+        .await
+        .map_err(DeskError::internal)?;
+    Ok(Redirect::to(&format!("/desk/handoffs/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    resolution: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn close(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<CloseForm>,
+) -> Result<Response, DeskError> {
+    desk.require(Role::Agent)?;
+    let h = load(&state, id).await?;
+    if !RESOLUTIONS.contains(&f.resolution.as_str()) {
+        return Err(DeskError::BadRequest("unknown resolution".into()));
+    }
+    if !handoff::close(
+        &state,
+        &h,
+        desk.user.id,
+        &f.resolution,
+        f.note.trim(),
+        Utc::now(),
+    )
+    .await
+    .map_err(DeskError::internal)?
+    {
+        return Err(DeskError::Conflict);
+    }
+    Ok(Redirect::to("/desk/queue").into_response())
+}

@@ -1,0 +1,48 @@
+// heatdesk desk: live updates and one-click standard replies. No library, no build step.
+// Server-sent events name what changed ("queue", "conversation" + id, "orders"); every
+// element with data-live of that kind fetches its fragment (data-src) again.
+(function () {
+  "use strict";
+
+  function refresh(el) {
+    return fetch(el.dataset.src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        el.innerHTML = html;
+        el.dataset.refreshedAt = String(Date.now());
+        if (el.dataset.live === "conversation") el.scrollTop = el.scrollHeight;
+      });
+  }
+
+  function live(kind, id) {
+    document.querySelectorAll('[data-live="' + kind + '"]').forEach(function (el) {
+      if (id === undefined || id === "0" || el.dataset.id === id) refresh(el);
+    });
+  }
+
+  function connect() {
+    if (!window.EventSource || !document.querySelector("[data-live]")) return;
+    var es = new EventSource("/desk/events");
+    es.addEventListener("queue", function () { live("queue"); });
+    es.addEventListener("orders", function () { live("orders"); });
+    es.addEventListener("conversation", function (e) { live("conversation", e.data); });
+    es.addEventListener("lagged", function () { live("queue"); live("orders"); live("conversation"); });
+    es.addEventListener("open", function () { document.body.dataset.live = "connected"; });
+  }
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("[data-insert]");
+    if (!b) return;
+    var box = document.querySelector(b.dataset.target || "#reply-text");
+    if (!box) return;
+    box.value = b.dataset.insert;
+    box.focus();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var t = document.getElementById("transcript");
+    if (t) t.scrollTop = t.scrollHeight;
+    connect();
+  });
+})();

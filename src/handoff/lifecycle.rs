@@ -1,0 +1,237 @@
+//! The steps of a handoff that touch more than its row: telling the resident, sending an
+//! agent's words through WeChat, giving the conversation back to the bot.
+
+use chrono::{DateTime, Duration, Utc};
+use fluent_bundle::FluentValue;
+use wechat_mp::OpenId;
+
+use super::store::{Handoff, HandoffError, NewHandoff, Snapshot};
+use super::DeskEvent;
+use crate::app::AppState;
+use crate::dialogue::{Direction, Escalation, TranscriptLine};
+use crate::entities::UTILITY_TZ;
+
+/// WeChat's customer-service window of one resident, as the desk shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub last_inbound: Option<DateTime<Utc>>,
+    /// When messages stop being accepted (`None`: the resident never wrote).
+    pub closes_at: Option<DateTime<Utc>>,
+    /// Messages still allowed before the resident writes again.
+    pub left: i64,
+}
+
+impl Window {
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.closes_at.is_some_and(|c| now < c) && self.left > 0
+    }
+}
+
+pub async fn window(state: &AppState, user: &str) -> Result<Window, HandoffError> {
+    let store = crate::dialogue::store_for(&state.db);
+    let s = &state.settings.handoff;
+    let last = store.last_inbound(user).await.map_err(store_err)?;
+    let Some(last) = last else {
+        return Ok(Window {
+            last_inbound: None,
+            closes_at: None,
+            left: 0,
+        });
+    };
+    let used = store.sent_since(user, last).await.map_err(store_err)?;
+    Ok(Window {
+        last_inbound: Some(last),
+        closes_at: Some(last + Duration::hours(i64::from(s.kf_window_hours))),
+        left: (i64::from(s.kf_quota) - used).max(0),
+    })
+}
+
+fn store_err(e: crate::dialogue::StoreError) -> HandoffError {
+    match e {
+        crate::dialogue::StoreError::Database(e) => HandoffError::Database(e),
+        crate::dialogue::StoreError::Decode(s) => HandoffError::Decode(s),
+    }
+}
+
+/// Opens (or joins) a handoff for an escalation the settings hand over. Returns what the
+/// resident is told: the wait, or what happens out of hours. `None` when nothing changes
+/// for them (the reason is only recorded, or they are already in the queue).
+pub async fn escalated(
+    state: &AppState,
+    user: &str,
+    e: &Escalation,
+    snapshot: Snapshot,
+    at: DateTime<Utc>,
+    locale: &str,
+) -> Result<Option<String>, HandoffError> {
+    let s = &state.settings.handoff;
+    if !s.opens(e.reason) {
+        return Ok(None);
+    }
+    let store = super::store_for(&state.db);
+    let opened = store
+        .open(&NewHandoff {
+            user: user.to_owned(),
+            reason: e.reason,
+            priority: s.priority_of(e.reason),
+            intent: e.intent.clone(),
+            confidence: e.confidence,
+            snapshot,
+            at,
+        })
+        .await?;
+    state.events.publish(DeskEvent::Queue);
+    if !opened.created {
+        return Ok(None);
+    }
+    tracing::info!(
+        handoff = opened.id,
+        reason = e.reason.as_str(),
+        "handoff opened"
+    );
+    let text = if s.hours.is_open(at) {
+        let position = store.position(opened.id).await?;
+        let minutes = position * i64::from(s.minutes_per_case.max(1));
+        state.locales.text(
+            locale,
+            "handoff-queued",
+            &[
+                ("position", FluentValue::from(position.to_string())),
+                ("minutes", FluentValue::from(minutes.to_string())),
+            ],
+        )
+    } else {
+        let opens = s
+            .hours
+            .next_opening(at)
+            .map(|t| t.format("%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        state.locales.text(
+            locale,
+            "handoff-after-hours",
+            &[
+                ("opens", FluentValue::from(opens)),
+                ("open", FluentValue::from(s.hours.open.clone())),
+                ("close", FluentValue::from(s.hours.close.clone())),
+            ],
+        )
+    };
+    Ok(Some(text))
+}
+
+/// A resident's message reached an open handoff: the screens showing it refresh.
+pub fn resident_wrote(state: &AppState, handoff: i64) {
+    state.events.publish(DeskEvent::Conversation(handoff));
+    state.events.publish(DeskEvent::Queue);
+}
+
+/// Sends `text` to the handoff's resident as a customer-service message and records it in
+/// the transcript with how it fared: `sent`, or `failed:<why>` (`window`, `quota`,
+/// `not_configured`, `error`). A failure is shown on the desk, never dropped.
+pub async fn deliver(
+    state: &AppState,
+    handoff: &Handoff,
+    author: Option<&str>,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<String, HandoffError> {
+    let store = crate::dialogue::store_for(&state.db);
+    let mut line = TranscriptLine::new(now, Direction::Out, text);
+    line.author = author.map(str::to_owned);
+    line.delivery = Some("pending".to_owned());
+    let id = store
+        .append_line(&handoff.user, &line)
+        .await
+        .map_err(store_err)?;
+    state.events.publish(DeskEvent::Conversation(handoff.id));
+    let w = window(state, &handoff.user).await?;
+    let outcome = if w.closes_at.is_none_or(|c| now >= c) {
+        "failed:window".to_owned()
+    } else if w.left <= 0 {
+        "failed:quota".to_owned()
+    } else {
+        send(state, &handoff.user, text).await
+    };
+    store.set_delivery(id, &outcome).await.map_err(store_err)?;
+    if outcome != "sent" {
+        tracing::warn!(handoff = handoff.id, outcome, "agent message not delivered");
+    }
+    state.events.publish(DeskEvent::Conversation(handoff.id));
+    Ok(outcome)
+}
+
+async fn send(state: &AppState, user: &str, text: &str) -> String {
+    let (Some(bot), Ok(openid)) = (&state.bot, OpenId::parse(user)) else {
+        return "failed:not_configured".to_owned();
+    };
+    match bot.send_text(&openid, text).await {
+        Ok(_) => "sent".to_owned(),
+        Err(e) if e.is_outside_window() => "failed:window".to_owned(),
+        Err(e) if e.is_quota_exceeded() => "failed:quota".to_owned(),
+        Err(e) => {
+            tracing::warn!(error = %e, "customer-service message failed");
+            "failed:error".to_owned()
+        }
+    }
+}
+
+/// Closes a handoff its agent owns: the bot takes the conversation back and asks for a
+/// rating. `false` when the agent does not own it (any more).
+pub async fn close(
+    state: &AppState,
+    handoff: &Handoff,
+    agent: i64,
+    resolution: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, HandoffError> {
+    let store = super::store_for(&state.db);
+    if !store
+        .close(handoff.id, agent, resolution, note, now)
+        .await?
+    {
+        return Ok(false);
+    }
+    tracing::info!(handoff = handoff.id, resolution, "handoff closed");
+    crate::dialogue::await_rating(&state.db, &handoff.user, handoff.id, now)
+        .await
+        .map_err(|e| HandoffError::Decode(e.to_string()))?;
+    let locale = state.locales.default_locale();
+    let prompt = state.locales.text(locale, "handoff-rating-prompt", &[]);
+    let outcome = deliver(state, handoff, None, &prompt, now).await?;
+    if outcome != "sent" {
+        // Told at the resident's next message instead.
+        crate::dialogue::store_for(&state.db)
+            .hold_notice(&handoff.user, &prompt, now)
+            .await
+            .map_err(store_err)?;
+    }
+    state.events.publish(DeskEvent::Queue);
+    Ok(true)
+}
+
+/// The resident's rating, 1 to 5, stored once.
+pub async fn rate(
+    state: &AppState,
+    handoff: i64,
+    rating: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, HandoffError> {
+    if !(1..=5).contains(&rating) {
+        return Ok(false);
+    }
+    let done = super::store_for(&state.db)
+        .rate(handoff, rating, at)
+        .await?;
+    if done {
+        tracing::info!(handoff, rating, "handoff rated");
+    }
+    Ok(done)
+}
+
+/// A time as the desk and residents read it, in the utility's zone.
+pub fn local(at: DateTime<Utc>) -> String {
+    at.with_timezone(&UTILITY_TZ)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}

@@ -1,0 +1,409 @@
+//! Handoffs in the database: the queue, claims, closing and the resident's rating. The
+//! statements are portable (`$N` placeholders, `ON CONFLICT`), so one body serves SQLite
+//! and PostgreSQL; the schemas are per backend (`migrations/<backend>/0006_desk.sql`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::domain::{EscalationReason, IntentId};
+use crate::storage::Database;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandoffError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored value: {0}")]
+    Decode(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// In the queue, no agent yet: the bot still answers.
+    Waiting,
+    /// An agent owns the conversation: the bot is silent.
+    Claimed,
+    Closed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Claimed => "claimed",
+            Self::Closed => "closed",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, HandoffError> {
+        match s {
+            "waiting" => Ok(Self::Waiting),
+            "claimed" => Ok(Self::Claimed),
+            "closed" => Ok(Self::Closed),
+            other => Err(HandoffError::Decode(format!("status `{other}`"))),
+        }
+    }
+}
+
+/// One thing the bot understood, with how sure it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Understood {
+    pub intent: IntentId,
+    pub confidence: f32,
+    pub at: DateTime<Utc>,
+}
+
+/// What the bot knew when it handed over: kept with the handoff, shown beside the live
+/// account state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The intents recognised in the conversation, oldest first.
+    #[serde(default)]
+    pub intents: Vec<Understood>,
+    /// The form being filled, if any, and the slots it had.
+    #[serde(default)]
+    pub form: Option<IntentId>,
+    #[serde(default)]
+    pub slots: Vec<(String, String)>,
+    /// Account numbers the form was acting on (bound accounts are read live).
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHandoff {
+    pub user: String,
+    pub reason: EscalationReason,
+    pub priority: i64,
+    pub intent: Option<IntentId>,
+    pub confidence: Option<f32>,
+    pub snapshot: Snapshot,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handoff {
+    pub id: i64,
+    pub user: String,
+    pub status: Status,
+    pub reason: EscalationReason,
+    pub priority: i64,
+    pub intent: Option<IntentId>,
+    pub confidence: Option<f32>,
+    pub snapshot: Snapshot,
+    pub created_at: DateTime<Utc>,
+    pub claimed_by: Option<i64>,
+    /// The claiming agent's display name.
+    pub agent: Option<String>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub resolution: Option<String>,
+    pub note: Option<String>,
+    pub rating: Option<i64>,
+}
+
+/// The result of an escalation: a new handoff, or the resident's open one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opened {
+    pub id: i64,
+    pub created: bool,
+}
+
+#[async_trait]
+pub trait HandoffStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Opens a handoff, or joins the resident's open one (raising its priority if this
+    /// reason is more urgent).
+    async fn open(&self, new: &NewHandoff) -> Result<Opened, HandoffError>;
+
+    async fn get(&self, id: i64) -> Result<Option<Handoff>, HandoffError>;
+
+    /// The resident's handoff that is not closed.
+    async fn open_for(&self, user: &str) -> Result<Option<Handoff>, HandoffError>;
+
+    /// Waiting and claimed handoffs: highest priority first, then the oldest.
+    async fn queue(&self) -> Result<Vec<Handoff>, HandoffError>;
+
+    /// Recently closed handoffs, newest first.
+    async fn closed(&self, limit: i64) -> Result<Vec<Handoff>, HandoffError>;
+
+    /// 1 for the next handoff an agent will take.
+    async fn position(&self, id: i64) -> Result<i64, HandoffError>;
+
+    /// `false` when it is not waiting (another agent was quicker).
+    async fn claim(&self, id: i64, agent: i64, at: DateTime<Utc>) -> Result<bool, HandoffError>;
+
+    /// Back to the queue; `false` unless `agent` owns it.
+    async fn release(&self, id: i64, agent: i64) -> Result<bool, HandoffError>;
+
+    /// To another agent; `false` unless `from` owns it.
+    async fn transfer(
+        &self,
+        id: i64,
+        from: i64,
+        to: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, HandoffError>;
+
+    /// `false` unless `agent` owns it.
+    async fn close(
+        &self,
+        id: i64,
+        agent: i64,
+        resolution: &str,
+        note: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, HandoffError>;
+
+    /// The resident's rating of a closed handoff, once.
+    async fn rate(&self, id: i64, rating: i64, at: DateTime<Utc>) -> Result<bool, HandoffError>;
+}
+
+pub fn store_for(db: &Database) -> std::sync::Arc<dyn HandoffStore> {
+    match db {
+        Database::Sqlite(pool) => std::sync::Arc::new(SqliteHandoffs { pool: pool.clone() }),
+        Database::Postgres(pool) => std::sync::Arc::new(PgHandoffs { pool: pool.clone() }),
+    }
+}
+
+const COLUMNS: &str = "h.id, h.user_id, h.status, h.reason, h.priority, h.intent, h.confidence, \
+     h.context, h.created_at, h.claimed_by, u.display_name AS agent, h.claimed_at, h.closed_at, \
+     h.resolution, h.note, h.rating";
+const FROM: &str = "FROM handoffs h LEFT JOIN desk_users u ON u.id = h.claimed_by";
+
+const INSERT: &str = "INSERT INTO handoffs \
+     (user_id, status, reason, priority, intent, confidence, context, created_at) \
+     VALUES ($1, 'waiting', $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (user_id) WHERE status <> 'closed' DO NOTHING RETURNING id";
+const RAISE: &str = "UPDATE handoffs SET \
+     priority = CASE WHEN priority < $2 THEN $2 ELSE priority END \
+     WHERE user_id = $1 AND status <> 'closed' RETURNING id";
+const POSITION: &str = "SELECT COUNT(*) AS n FROM handoffs o, handoffs h \
+     WHERE h.id = $1 AND o.status = 'waiting' AND (o.priority > h.priority \
+     OR (o.priority = h.priority AND (o.created_at < h.created_at \
+     OR (o.created_at = h.created_at AND o.id < h.id))))";
+const CLAIM: &str = "UPDATE handoffs SET status = 'claimed', claimed_by = $2, claimed_at = $3 \
+     WHERE id = $1 AND status = 'waiting'";
+const RELEASE: &str = "UPDATE handoffs SET status = 'waiting', claimed_by = NULL, \
+     claimed_at = NULL WHERE id = $1 AND status = 'claimed' AND claimed_by = $2";
+const TRANSFER: &str = "UPDATE handoffs SET claimed_by = $3, claimed_at = $4 \
+     WHERE id = $1 AND status = 'claimed' AND claimed_by = $2";
+const CLOSE: &str = "UPDATE handoffs SET status = 'closed', closed_at = $3, closed_by = $2, \
+     resolution = $4, note = $5 WHERE id = $1 AND status = 'claimed' AND claimed_by = $2";
+const RATE: &str = "UPDATE handoffs SET rating = $2, rated_at = $3 \
+     WHERE id = $1 AND status = 'closed' AND rating IS NULL";
+
+fn decode_err<E: std::fmt::Display>(e: E) -> HandoffError {
+    HandoffError::Decode(e.to_string())
+}
+
+macro_rules! impl_store {
+    ($name:ident, $pool:ty, $row:ty) => {
+        #[derive(Debug, Clone)]
+        struct $name {
+            pool: $pool,
+        }
+
+        impl $name {
+            fn handoff(r: &$row) -> Result<Handoff, HandoffError> {
+                let reason: String = r.try_get("reason")?;
+                let intent: Option<String> = r.try_get("intent")?;
+                let context: String = r.try_get("context")?;
+                Ok(Handoff {
+                    id: r.try_get("id")?,
+                    user: r.try_get("user_id")?,
+                    status: Status::parse(r.try_get("status")?)?,
+                    reason: EscalationReason::parse(&reason)
+                        .ok_or_else(|| decode_err(format!("reason `{reason}`")))?,
+                    priority: r.try_get("priority")?,
+                    intent: intent
+                        .map(IntentId::parse)
+                        .transpose()
+                        .map_err(decode_err)?,
+                    confidence: r.try_get::<Option<f64>, _>("confidence")?.map(|c| c as f32),
+                    snapshot: serde_json::from_str(&context).map_err(decode_err)?,
+                    created_at: r.try_get("created_at")?,
+                    claimed_by: r.try_get("claimed_by")?,
+                    agent: r.try_get("agent")?,
+                    claimed_at: r.try_get("claimed_at")?,
+                    closed_at: r.try_get("closed_at")?,
+                    resolution: r.try_get("resolution")?,
+                    note: r.try_get("note")?,
+                    rating: r.try_get("rating")?,
+                })
+            }
+
+            async fn select(
+                &self,
+                filter: &str,
+                bind: Option<&str>,
+                id: Option<i64>,
+            ) -> Result<Vec<Handoff>, HandoffError> {
+                let sql = format!("SELECT {COLUMNS} {FROM} {filter}");
+                let mut q = sqlx::query(&sql);
+                if let Some(b) = bind {
+                    q = q.bind(b.to_owned());
+                }
+                if let Some(i) = id {
+                    q = q.bind(i);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
+                rows.iter().map(Self::handoff).collect()
+            }
+        }
+
+        #[async_trait]
+        impl HandoffStore for $name {
+            async fn open(&self, new: &NewHandoff) -> Result<Opened, HandoffError> {
+                let context = serde_json::to_string(&new.snapshot).map_err(decode_err)?;
+                let mut tx = self.pool.begin().await?;
+                let inserted = sqlx::query(INSERT)
+                    .bind(&new.user)
+                    .bind(new.reason.as_str())
+                    .bind(new.priority)
+                    .bind(new.intent.as_ref().map(|i| i.as_str().to_owned()))
+                    .bind(new.confidence.map(f64::from))
+                    .bind(context)
+                    .bind(new.at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let opened = match inserted {
+                    Some(r) => Opened {
+                        id: r.try_get("id")?,
+                        created: true,
+                    },
+                    None => {
+                        let r = sqlx::query(RAISE)
+                            .bind(&new.user)
+                            .bind(new.priority)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        Opened {
+                            id: r.try_get("id")?,
+                            created: false,
+                        }
+                    }
+                };
+                tx.commit().await?;
+                Ok(opened)
+            }
+
+            async fn get(&self, id: i64) -> Result<Option<Handoff>, HandoffError> {
+                Ok(self.select("WHERE h.id = $1", None, Some(id)).await?.pop())
+            }
+
+            async fn open_for(&self, user: &str) -> Result<Option<Handoff>, HandoffError> {
+                Ok(self
+                    .select(
+                        "WHERE h.user_id = $1 AND h.status <> 'closed'",
+                        Some(user),
+                        None,
+                    )
+                    .await?
+                    .pop())
+            }
+
+            async fn queue(&self) -> Result<Vec<Handoff>, HandoffError> {
+                self.select(
+                    "WHERE h.status <> 'closed' ORDER BY h.priority DESC, h.created_at, h.id",
+                    None,
+                    None,
+                )
+                .await
+            }
+
+            async fn closed(&self, limit: i64) -> Result<Vec<Handoff>, HandoffError> {
+                self.select(
+                    "WHERE h.status = 'closed' ORDER BY h.closed_at DESC, h.id DESC LIMIT $1",
+                    None,
+                    Some(limit),
+                )
+                .await
+            }
+
+            async fn position(&self, id: i64) -> Result<i64, HandoffError> {
+                let r = sqlx::query(POSITION).bind(id).fetch_one(&self.pool).await?;
+                Ok(r.try_get::<i64, _>("n")? + 1)
+            }
+
+            async fn claim(
+                &self,
+                id: i64,
+                agent: i64,
+                at: DateTime<Utc>,
+            ) -> Result<bool, HandoffError> {
+                let done = sqlx::query(CLAIM)
+                    .bind(id)
+                    .bind(agent)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn release(&self, id: i64, agent: i64) -> Result<bool, HandoffError> {
+                let done = sqlx::query(RELEASE)
+                    .bind(id)
+                    .bind(agent)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn transfer(
+                &self,
+                id: i64,
+                from: i64,
+                to: i64,
+                at: DateTime<Utc>,
+            ) -> Result<bool, HandoffError> {
+                let done = sqlx::query(TRANSFER)
+                    .bind(id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn close(
+                &self,
+                id: i64,
+                agent: i64,
+                resolution: &str,
+                note: &str,
+                at: DateTime<Utc>,
+            ) -> Result<bool, HandoffError> {
+                let done = sqlx::query(CLOSE)
+                    .bind(id)
+                    .bind(agent)
+                    .bind(at)
+                    .bind(resolution)
+                    .bind(note)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn rate(
+                &self,
+                id: i64,
+                rating: i64,
+                at: DateTime<Utc>,
+            ) -> Result<bool, HandoffError> {
+                let done = sqlx::query(RATE)
+                    .bind(id)
+                    .bind(rating)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+impl_store!(SqliteHandoffs, sqlx::SqlitePool, sqlx::sqlite::SqliteRow);
+impl_store!(PgHandoffs, sqlx::PgPool, sqlx::postgres::PgRow);

@@ -1,0 +1,124 @@
+//! Who may open what: anonymous requests are refused, each role sees its own pages, every
+//! form needs the CSRF token, and desk users come from the command line or demo mode.
+
+use reqwest::header;
+
+use super::{desk_app, no_redirects, DeskClient, DEMO_PASSWORD};
+use crate::helpers::spawn_app_with;
+
+/// Every desk page, with the role it belongs to.
+const PAGES: &[(&str, &str)] = &[("/desk/queue", "agent"), ("/desk/queue/list", "agent")];
+
+#[tokio::test]
+async fn anonymous_requests_are_sent_to_the_login_or_refused() {
+    let (app, _fake) = desk_app().await;
+    let client = no_redirects();
+    for path in PAGES
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(["/desk", "/desk/events", "/desk/handoffs/1"])
+    {
+        let res = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 303, "{path}");
+        let to = res.headers()[header::LOCATION].to_str().unwrap();
+        assert!(to.starts_with("/desk/login?next="), "{path} → {to}");
+    }
+    // Without a session (and without the login cookie) a post is refused before anything.
+    for path in [
+        "/desk/handoffs/1/claim",
+        "/desk/handoffs/1/reply",
+        "/desk/logout",
+    ] {
+        let res = client
+            .post(app.url(path))
+            .form(&[("text", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn each_role_sees_only_its_pages() {
+    let (app, _fake) = desk_app().await;
+    for name in ["agent"] {
+        let desk = DeskClient::login(&app, name, DEMO_PASSWORD).await;
+        for (path, role) in PAGES {
+            let res = desk.get(path).await;
+            let allowed = *role == name || name == "admin";
+            let expected = if allowed { 200 } else { 403 };
+            assert_eq!(res.status(), expected, "{name} GET {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_form_without_the_csrf_token_is_refused() {
+    let (app, _fake) = desk_app().await;
+    super::Resident::new(&app.state, "o-csrf")
+        .says("转人工")
+        .await;
+    let id = heatdesk::handoff::store_for(&app.state.db)
+        .open_for("o-csrf")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let path = format!("/desk/handoffs/{id}/claim");
+    let res = agent.post_raw(&path, &[]).await;
+    assert_eq!(res.status(), 403);
+    let res = agent.post_raw(&path, &[("_csrf", "forged")]).await;
+    assert_eq!(res.status(), 403);
+    // Another session's token is no good either.
+    let other = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+    let res = agent
+        .post_raw(&path, &[("_csrf", other.csrf.as_str())])
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        heatdesk::handoff::store_for(&app.state.db)
+            .get(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        heatdesk::handoff::Status::Waiting,
+        "nothing happened"
+    );
+    // With it, the claim goes through.
+    assert_eq!(agent.post(&path, &[]).await.status(), 303);
+}
+
+#[tokio::test]
+async fn wrong_passwords_fail_and_signing_out_ends_the_session() {
+    let (app, _fake) = desk_app().await;
+    assert!(DeskClient::try_login(&app, "agent", "wrong-password")
+        .await
+        .is_none());
+    assert!(DeskClient::try_login(&app, "nobody", DEMO_PASSWORD)
+        .await
+        .is_none());
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    assert_eq!(agent.get("/desk/queue").await.status(), 200);
+    assert_eq!(agent.post("/desk/logout", &[]).await.status(), 303);
+    assert_eq!(
+        agent.get("/desk/queue").await.status(),
+        303,
+        "the old cookie opens nothing"
+    );
+}
+
+#[tokio::test]
+async fn without_demo_mode_there_are_no_sample_users() {
+    let app = spawn_app_with(|s| s.demo = false).await;
+    assert!(DeskClient::try_login(&app, "agent", DEMO_PASSWORD)
+        .await
+        .is_none());
+    assert!(heatdesk::desk::users::store_for(&app.state.db)
+        .list()
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -1,0 +1,325 @@
+//! From the bot to a person and back: the queue, the silent bot, agent replies through
+//! WeChat's customer-service API, closing and the resident's rating.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use heatdesk::domain::EscalationReason;
+use heatdesk::handoff::{self, Status};
+
+use super::{desk_app, desk_app_with, restart, DeskClient, Resident, DEMO_PASSWORD};
+use crate::helpers::spawn_app_with;
+
+fn text(app: &crate::helpers::TestApp, id: &str, args: &[(&str, &str)]) -> String {
+    let args: Vec<_> = args
+        .iter()
+        .map(|(k, v)| (*k, fluent_bundle::FluentValue::from(v.to_string())))
+        .collect();
+    app.state.locales.text("zh-CN", id, &args)
+}
+
+#[tokio::test]
+async fn an_agent_takes_over_answers_through_wechat_closes_and_is_rated() {
+    let (app, fake) = desk_app().await;
+    let resident = Resident::new(&app.state, "o-handoff-1");
+    fake.touch_user(&resident.user);
+
+    // The resident asks for a person: told the wait, queued with the reason.
+    let out = resident.says("转人工").await;
+    let queued = text(
+        &app,
+        "handoff-queued",
+        &[("position", "1"), ("minutes", "3")],
+    );
+    assert!(out.replies.contains(&queued), "{:?}", out.replies);
+    let store = handoff::store_for(&app.state.db);
+    let queue = store.queue().await.unwrap();
+    assert_eq!(queue.len(), 1);
+    let h = &queue[0];
+    assert_eq!(h.status, Status::Waiting);
+    assert_eq!(h.reason, EscalationReason::Requested);
+    assert_eq!(h.intent.as_ref().unwrap().as_str(), "human_agent");
+
+    // While waiting, the bot still answers.
+    let out = resident.says("暖气费多少钱一平米").await;
+    assert!(
+        !out.replies.is_empty(),
+        "the bot answers while the resident waits"
+    );
+
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let queue_page = agent.page("/desk/queue").await;
+    assert!(
+        queue_page.contains(&format!("data-id=\"{}\"", h.id)),
+        "{queue_page}"
+    );
+    let res = agent
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+
+    // A second agent is too late.
+    let other = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+    let res = other
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    assert_eq!(res.status(), 409);
+
+    // Now the bot is silent; the message reaches the agent's screen.
+    let out = resident.says("我家暖气一直不热，报修了也没人来").await;
+    assert!(
+        out.replies.is_empty(),
+        "the bot keeps quiet: {:?}",
+        out.replies
+    );
+    let page = agent.page(&format!("/desk/handoffs/{}", h.id)).await;
+    assert!(page.contains("我家暖气一直不热，报修了也没人来"));
+    // The context: why, what the bot understood, and suggested standard replies.
+    assert!(page.contains(&text(&app, "desk-reason-requested", &[])));
+    let not_warm = app
+        .state
+        .engine
+        .current()
+        .catalog()
+        .published()
+        .filter(|e| e.intent.as_str() == "not_warm")
+        .map(|e| {
+            app.state
+                .engine
+                .current()
+                .catalog()
+                .rendered_reply(e)
+                .for_channel(heatdesk::domain::Channel::Wechat)
+        })
+        .collect::<Vec<_>>();
+    assert!(
+        not_warm.iter().any(|r| page.contains(&maud_escape(r))),
+        "a not-warm standard reply is suggested"
+    );
+
+    // The agent's reply goes out as a customer-service message and is marked sent.
+    let res = agent
+        .post(
+            &format!("/desk/handoffs/{}/reply", h.id),
+            &[("text", "您好，我是客服李娜，马上为您安排维修师傅。")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        fake.texts_to(&resident.user),
+        vec!["您好，我是客服李娜，马上为您安排维修师傅。".to_owned()]
+    );
+    let lines = heatdesk::dialogue::store_for(&app.state.db)
+        .transcript(&resident.user)
+        .await
+        .unwrap();
+    let sent = lines.last().unwrap();
+    assert_eq!(sent.delivery.as_deref(), Some("sent"));
+    assert_eq!(sent.author.as_deref(), Some("客服 李娜"));
+
+    // Closing gives the conversation back and asks for a rating.
+    let res = agent
+        .post(
+            &format!("/desk/handoffs/{}/close", h.id),
+            &[("resolution", "answered"), ("note", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    fake.wait_for_messages(2, Duration::from_secs(10)).await;
+    let prompt = text(&app, "handoff-rating-prompt", &[]);
+    assert_eq!(fake.texts_to(&resident.user).last(), Some(&prompt));
+    let out = resident.says("5").await;
+    assert_eq!(out.replies, vec![text(&app, "handoff-rating-thanks", &[])]);
+    let closed = store.get(h.id).await.unwrap().unwrap();
+    assert_eq!(closed.status, Status::Closed);
+    assert_eq!(closed.rating, Some(5));
+    assert_eq!(closed.resolution.as_deref(), Some("answered"));
+
+    // And the bot answers again.
+    let out = resident.says("暖气费多少钱一平米").await;
+    assert!(!out.replies.is_empty());
+}
+
+/// maud escapes `&`, `<`, `>`, `"`; the standard replies have few of those.
+fn maud_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[tokio::test]
+async fn leaks_and_complaints_are_served_first() {
+    let (app, _fake) = desk_app().await;
+    Resident::new(&app.state, "o-asks")
+        .says("我要人工客服")
+        .await;
+    Resident::new(&app.state, "o-complains")
+        .says("我要投诉你们的维修工态度恶劣")
+        .await;
+    Resident::new(&app.state, "o-leaks")
+        .says("家里暖气片漏水了，水流了一地")
+        .await;
+    let queue = handoff::store_for(&app.state.db).queue().await.unwrap();
+    let order: Vec<_> = queue.iter().map(|h| (h.user.as_str(), h.reason)).collect();
+    assert_eq!(
+        order,
+        vec![
+            ("o-leaks", EscalationReason::Urgent),
+            ("o-complains", EscalationReason::Complaint),
+            ("o-asks", EscalationReason::Requested),
+        ]
+    );
+    // Asking again joins the open handoff rather than queueing twice.
+    let again = Resident::new(&app.state, "o-asks").says("人工").await;
+    assert_eq!(
+        handoff::store_for(&app.state.db)
+            .queue()
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(!again.replies.iter().any(|r| r.contains(&text(
+        &app,
+        "handoff-queued",
+        &[("position", "3"), ("minutes", "9")]
+    ))));
+}
+
+#[tokio::test]
+async fn out_of_hours_the_resident_hears_when_the_desk_opens() {
+    let app = spawn_app_with(|s| {
+        s.handoff.hours.open = "08:00".into();
+        s.handoff.hours.close = "18:00".into();
+        s.handoff.hours.days = vec![1, 2, 3, 4, 5];
+    })
+    .await;
+    // Saturday 28 November 2026, 23:00 in Wuhai: next opening is Monday 08:00.
+    let at = Utc.with_ymd_and_hms(2026, 11, 28, 15, 0, 0).unwrap();
+    let out = Resident::new(&app.state, "o-night")
+        .says_at("转人工", at)
+        .await;
+    let expected = text(
+        &app,
+        "handoff-after-hours",
+        &[
+            ("open", "08:00"),
+            ("close", "18:00"),
+            ("opens", "11-30 08:00"),
+        ],
+    );
+    assert!(out.replies.contains(&expected), "{:?}", out.replies);
+    // It waits in the queue for the morning.
+    assert_eq!(
+        handoff::store_for(&app.state.db)
+            .queue()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn repeated_negative_words_hand_the_resident_over() {
+    let (app, _fake) = desk_app().await;
+    let r = Resident::new(&app.state, "o-angry");
+    r.says("你们服务太差了，暖气费怎么交").await;
+    assert!(handoff::store_for(&app.state.db)
+        .queue()
+        .await
+        .unwrap()
+        .is_empty());
+    r.says("真是气死我了 交费渠道有哪些").await;
+    let queue = handoff::store_for(&app.state.db).queue().await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].reason, EscalationReason::Negative);
+}
+
+#[tokio::test]
+async fn reasons_left_out_of_the_settings_are_only_recorded() {
+    let (app, _fake) = desk_app_with(|s| {
+        s.handoff.reasons = vec![EscalationReason::Urgent];
+    })
+    .await;
+    let r = Resident::new(&app.state, "o-ask");
+    let out = r.says("转人工").await;
+    assert_eq!(out.escalation.unwrap().reason, EscalationReason::Requested);
+    assert!(handoff::store_for(&app.state.db)
+        .queue()
+        .await
+        .unwrap()
+        .is_empty());
+    let recorded = heatdesk::dialogue::store_for(&app.state.db)
+        .escalations("o-ask")
+        .await
+        .unwrap();
+    assert_eq!(recorded.len(), 1);
+}
+
+#[tokio::test]
+async fn a_delivery_outside_the_window_is_shown_as_failed() {
+    let (app, fake) = desk_app().await;
+    let r = Resident::new(&app.state, "o-old");
+    // The resident last wrote three days ago.
+    r.says_at("转人工", Utc::now() - chrono::Duration::days(3))
+        .await;
+    let h = handoff::store_for(&app.state.db)
+        .open_for("o-old")
+        .await
+        .unwrap()
+        .unwrap();
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    agent
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    let page = agent.page(&format!("/desk/handoffs/{}", h.id)).await;
+    assert!(page.contains(&text(&app, "desk-window-closed", &[])));
+    agent
+        .post(
+            &format!("/desk/handoffs/{}/reply", h.id),
+            &[("text", "您好，还在吗？")],
+        )
+        .await;
+    let page = agent.page(&format!("/desk/handoffs/{}", h.id)).await;
+    assert!(
+        page.contains(&text(&app, "desk-delivery-failed-window", &[])),
+        "{page}"
+    );
+    assert!(fake.texts_to("o-old").is_empty());
+}
+
+#[tokio::test]
+async fn queue_claims_and_transcripts_survive_a_restart() {
+    let (app, _fake) = desk_app().await;
+    let r = Resident::new(&app.state, "o-restart");
+    r.says("我要投诉").await;
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let h = handoff::store_for(&app.state.db)
+        .open_for("o-restart")
+        .await
+        .unwrap()
+        .unwrap();
+    agent
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    Resident::new(&app.state, "o-waiting").says("人工").await;
+
+    let again = restart(app.dir(), super::always_open).await;
+    let store = handoff::store_for(&again.db);
+    let queue = store.queue().await.unwrap();
+    assert_eq!(queue.len(), 2);
+    let claimed = queue.iter().find(|q| q.id == h.id).unwrap();
+    assert_eq!(claimed.status, Status::Claimed);
+    assert_eq!(claimed.agent.as_deref(), Some("客服 李娜"));
+    let lines = heatdesk::dialogue::store_for(&again.db)
+        .transcript("o-restart")
+        .await
+        .unwrap();
+    assert!(lines.iter().any(|l| l.text == "我要投诉"));
+    // The bot stays silent for the claimed resident after the restart, too.
+    let out = Resident::new(&again, "o-restart").says("还在吗").await;
+    assert!(out.replies.is_empty());
+}
