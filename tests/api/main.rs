@@ -1,5 +1,6 @@
 //! heatdesk's integration tests: one binary, a real server on port 0, a real database.
 
+mod browser;
 mod classify;
 mod cli;
 mod desk;
