@@ -1,6 +1,7 @@
 //! heatdesk's integration tests: one binary, a real server on port 0, a real database.
 
 mod browser;
+mod browser_smoke;
 mod classify;
 mod cli;
 mod desk;
