@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/queue/list", get(queue_list))
         .route("/desk/handoffs/{id}", get(conversation_page))
         .route("/desk/handoffs/{id}/transcript", get(transcript_fragment))
+        .route("/desk/handoffs/{id}/suggestions", get(suggestions_fragment))
         .route("/desk/handoffs/{id}/claim", post(claim))
         .route("/desk/handoffs/{id}/release", post(release))
         .route("/desk/handoffs/{id}/transfer", post(transfer))
@@ -203,15 +204,7 @@ async fn conversation_page(
         .await
         .map_err(DeskError::internal)?;
     let mine = h.status == Status::Claimed && h.claimed_by == Some(desk.user.id);
-    let last_text = lines
-        .iter()
-        .rev()
-        .find(|l| l.direction == Direction::In)
-        .map(|l| l.text.clone());
-    let suggestions = last_text
-        .as_deref()
-        .map(|t| suggest(&state, t))
-        .unwrap_or_default();
+    let suggestions = suggestions_for(&state, &lines);
     let agents = if mine {
         users::store_for(&state.db)
             .list()
@@ -271,17 +264,9 @@ async fn conversation_page(
             }
             section.act {
                 @if mine {
-                    @if !suggestions.is_empty() {
-                        h2 { (tr.t("desk-suggestions")) }
-                        ul.suggestions {
-                            @for (title, text) in &suggestions {
-                                li {
-                                    button.suggestion type="button" data-insert=(text) data-target="#reply-text" {
-                                        strong { (title) } span { (text) }
-                                    }
-                                }
-                            }
-                        }
+                    div #suggestions data-live="conversation" data-id=(h.id)
+                        data-src={ "/desk/handoffs/" (h.id) "/suggestions" } {
+                        (suggestions_list(&tr, &suggestions))
                     }
                     form.reply method="post" action={ "/desk/handoffs/" (h.id) "/reply" } {
                         (csrf(&desk))
@@ -416,6 +401,51 @@ async fn transcript_fragment(
     Ok(transcript(&tr, &lines))
 }
 
+fn suggestions_list(tr: &Tr<'_>, suggestions: &[(String, String)]) -> Markup {
+    html! {
+        @if !suggestions.is_empty() {
+            h2 { (tr.t("desk-suggestions")) }
+            ul.suggestions {
+                @for (title, text) in suggestions {
+                    li {
+                        button.suggestion type="button" data-insert=(text) data-target="#reply-text" {
+                            strong { (title) } span { (text) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// For the resident's last message: follows the conversation as it goes on.
+async fn suggestions_fragment(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Markup, DeskError> {
+    desk.require(Role::Agent)?;
+    let h = load(&state, id).await?;
+    let lines = crate::dialogue::store_for(&state.db)
+        .transcript(&h.user)
+        .await
+        .map_err(DeskError::internal)?;
+    let tr = Tr {
+        state: &state,
+        locale: &desk.locale,
+    };
+    Ok(suggestions_list(&tr, &suggestions_for(&state, &lines)))
+}
+
+fn suggestions_for(state: &AppState, lines: &[TranscriptLine]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .rev()
+        .find(|l| l.direction == Direction::In)
+        .map(|l| suggest(state, &l.text))
+        .unwrap_or_default()
+}
+
 /// The best standard replies for the resident's last message, as sent on WeChat.
 fn suggest(state: &AppState, text: &str) -> Vec<(String, String)> {
     let engine = state.engine.current();
@@ -534,7 +564,9 @@ async fn reply(
     if h.status != Status::Claimed || h.claimed_by != Some(desk.user.id) {
         return Err(DeskError::Conflict);
     }
-    let text = f.text.trim();
+    // Browsers send a textarea's line breaks as CRLF; WeChat shows LF.
+    let text = f.text.replace("\r\n", "\n");
+    let text = text.trim();
     if text.is_empty() {
         return Err(DeskError::BadRequest("empty reply".into()));
     }

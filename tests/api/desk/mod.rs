@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth_test;
+mod browser_test;
 mod handoff_test;
 
 use std::path::Path;

@@ -1,0 +1,216 @@
+//! The desk in a real browser (headless Debian Chromium): a handoff arrives live on the
+//! agent's screen, the agent reads the context, inserts a suggested standard reply, edits
+//! and sends it (the fake WeChat server receives the customer-service message), closes, and
+//! the resident is asked for a rating.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use heatdesk::handoff::{self, Status};
+use wechat_mp::testing::{CallbackClient, FakeWeChat, FAKE_APPID, FAKE_SECRET};
+use wechat_mp::{Config, Reply};
+
+use super::{desk_app, DEMO_PASSWORD};
+use crate::browser::{browser, Browser};
+use crate::helpers::TestApp;
+
+const LIVE: Duration = Duration::from_secs(10);
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The resident's side: pushes to /wechat exactly as WeChat does (plaintext mode).
+struct WeChatResident<'a> {
+    app: &'a TestApp,
+    fake: &'a FakeWeChat,
+    client: CallbackClient,
+    user: String,
+    next_id: u64,
+}
+
+impl<'a> WeChatResident<'a> {
+    fn new(app: &'a TestApp, fake: &'a FakeWeChat, user: &str) -> Self {
+        let config = Config::new(FAKE_APPID, FAKE_SECRET, "desk-token");
+        Self {
+            app,
+            fake,
+            client: CallbackClient::new(&config).at("/wechat"),
+            user: user.to_owned(),
+            next_id: 9_000,
+        }
+    }
+
+    /// Sends a text; returns the passive reply's text ("" for `success`).
+    async fn says(&mut self, text: &str) -> String {
+        self.next_id += 1;
+        // Writing opens WeChat's 48-hour window for customer-service messages.
+        self.fake.touch_user(&self.user);
+        let xml = CallbackClient::text_message(
+            &self.user,
+            text,
+            self.next_id,
+            chrono::Utc::now().timestamp(),
+        );
+        let (parts, body) = self.client.push(&xml).into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let res = self
+            .app
+            .client
+            .request(parts.method, self.app.url(&parts.uri.to_string()))
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body = res.bytes().await.unwrap();
+        if body.as_ref() == b"success" || body.is_empty() {
+            return String::new();
+        }
+        match self.client.read_reply(&body).unwrap().reply {
+            Reply::Text(t) => t,
+            other => panic!("expected a text reply, got {other:?}"),
+        }
+    }
+}
+
+async fn sign_in(b: &Browser, app: &TestApp, name: &str) {
+    b.goto(&app.url("/desk/login")).await;
+    b.fill("#name", name).await;
+    b.fill("#password", DEMO_PASSWORD).await;
+    b.click("#login").await;
+}
+
+/// When the page's live element last refreshed (set by desk.js), in Unix milliseconds.
+async fn refreshed_at(b: &Browser, css: &str) -> Option<i64> {
+    let v = b
+        .client()
+        .execute(
+            "var e = document.querySelector(arguments[0]); return e && e.dataset.refreshedAt ? Number(e.dataset.refreshedAt) : null;",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap();
+    v.as_i64()
+}
+
+#[tokio::test]
+async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
+    let Some(b) = browser().await else { return };
+    let (app, fake) = desk_app().await;
+    let mut resident = WeChatResident::new(&app, &fake, "o-browser-resident");
+    let tr = |id: &str| app.state.locales.text("zh-CN", id, &[]);
+
+    sign_in(&b, &app, "agent").await;
+    b.wait_for("#queue", LIVE).await;
+    b.wait_for("body[data-live=connected]", LIVE).await;
+
+    // The resident asks for a person; the card appears without a reload.
+    let sent_at = now_ms();
+    let told = resident.says("我要转人工").await;
+    assert!(told.contains(&app.state.locales.text(
+        "zh-CN",
+        "handoff-queued",
+        &[
+            ("position", fluent_bundle::FluentValue::from("1")),
+            ("minutes", fluent_bundle::FluentValue::from("3")),
+        ],
+    )));
+    b.wait_for(".handoff[data-status=waiting]", LIVE).await;
+    let queue_latency = refreshed_at(&b, "#queue").await.unwrap() - sent_at;
+    b.screenshot("desk-queue").await;
+
+    b.click(".handoff[data-status=waiting] button.claim").await;
+    b.wait_for("#transcript", LIVE).await;
+    b.wait_for("body[data-live=connected]", LIVE).await;
+
+    // Now the bot is silent and the resident's words reach the agent's screen live.
+    let sent_at = now_ms();
+    let reply = resident
+        .says("家里暖气片不热，摸着冰凉，室温才十几度")
+        .await;
+    assert_eq!(
+        reply, "",
+        "the bot keeps quiet while an agent owns the conversation"
+    );
+    b.wait_for_text("#transcript", "室温才十几度", LIVE).await;
+    let message_latency = refreshed_at(&b, "#transcript").await.unwrap() - sent_at;
+    eprintln!(
+        "measured: resident message → agent screen {message_latency} ms (handoff → queue card {queue_latency} ms)"
+    );
+
+    // The context says why and what the bot understood.
+    let context = b.text_of("#context").await;
+    assert!(context.contains(&tr("desk-reason-requested")), "{context}");
+    assert!(context.contains(&tr("desk-window")), "{context}");
+
+    // Suggestions follow the last message: a not-warm standard reply, inserted with a click.
+    let catalog = app.state.engine.current().catalog().clone();
+    let not_warm: Vec<String> = catalog
+        .published()
+        .filter(|e| e.intent.as_str() == "not_warm")
+        .map(|e| catalog.rendered_reply(e).wechat)
+        .collect();
+    let mut suggested = String::new();
+    for _ in 0..100 {
+        suggested = b.text_of("#suggestions").await;
+        if not_warm.iter().any(|r| suggested.contains(r.as_str())) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let first = b.find("#suggestions button.suggestion").await;
+    let inserted = first.attr("data-insert").await.unwrap().unwrap();
+    assert!(not_warm.contains(&inserted), "{suggested}");
+    first.click().await.unwrap();
+    let box_value = b
+        .find("#reply-text")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        box_value, inserted,
+        "one click puts the standard reply in the box"
+    );
+    // Edited before sending.
+    b.find("#reply-text")
+        .await
+        .send_keys("（客服李娜）")
+        .await
+        .unwrap();
+    b.screenshot("desk-conversation").await;
+    b.click("#send").await;
+
+    let expected = format!("{inserted}（客服李娜）");
+    fake.wait_for_messages(1, LIVE).await;
+    assert_eq!(fake.texts_to(&resident.user), vec![expected.clone()]);
+    b.wait_for(".line.agent[data-delivery=sent]", LIVE).await;
+
+    // Close with a resolution: the resident is asked for a rating, and rates.
+    b.find("#resolution")
+        .await
+        .select_by_value("answered")
+        .await
+        .unwrap();
+    b.click("#close").await;
+    b.wait_for("#queue", LIVE).await;
+    fake.wait_for_messages(2, LIVE).await;
+    assert_eq!(
+        fake.texts_to(&resident.user).last(),
+        Some(&tr("handoff-rating-prompt"))
+    );
+    assert_eq!(resident.says("4").await, tr("handoff-rating-thanks"));
+    let h = handoff::store_for(&app.state.db)
+        .closed(1)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!((h.status, h.rating), (Status::Closed, Some(4)));
+    assert_eq!(h.resolution.as_deref(), Some("answered"));
+    b.close().await;
+}
