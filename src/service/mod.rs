@@ -11,6 +11,7 @@ pub mod demo;
 pub mod http;
 pub mod outbox;
 pub mod rules;
+pub mod station;
 pub mod types;
 
 use async_trait::async_trait;
@@ -22,6 +23,7 @@ pub use builtin::BuiltinService;
 pub use client::HttpServiceApi;
 pub use outbox::{Outbox, OutboxOutcome, OutboxResult, Submission};
 pub use rules::Rules;
+pub use station::{station_steps, STATION_KINDS};
 pub use types::*;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

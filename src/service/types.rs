@@ -179,8 +179,11 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    /// Where a request ends: nothing moves it on from there.
+    pub const CLOSED: [Self; 3] = [Self::Completed, Self::Rejected, Self::Cancelled];
+
     pub fn is_open(self) -> bool {
-        !matches!(self, Self::Completed | Self::Rejected | Self::Cancelled)
+        !Self::CLOSED.contains(&self)
     }
 }
 

@@ -27,6 +27,7 @@ use super::{
 };
 use crate::storage::Database;
 
+pub(crate) use flow::allowed;
 pub(crate) use repo::{Effect, Holder, NewRow, Repo, StatusChange, Stored, Written};
 
 /// Where "now" comes from; tests move it to try deadlines and seasons.
