@@ -9,10 +9,10 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::http::{CreateBody, StatusBody, Verified, IDEMPOTENCY_KEY};
+use super::http::{CreateBody, StatusBody, Verified, WorkOrderQuery, IDEMPOTENCY_KEY};
 use super::{
     Account, AccountNo, Bill, Hall, IdempotencyKey, NewRequest, Payment, RequestId, ServiceApi,
-    ServiceError, ServiceRequest, ServiceSettings, StatusUpdate, Verification,
+    ServiceError, ServiceRequest, ServiceSettings, StatusUpdate, Verification, WorkOrder,
 };
 use crate::config::Secret;
 
@@ -94,12 +94,25 @@ impl HttpServiceApi {
         body: Option<&B>,
         key: Option<&IdempotencyKey>,
     ) -> Result<T, ServiceError> {
+        self.call_query(method, path, None::<&()>, body, key).await
+    }
+
+    /// `call` with a query string built from `query` (encoded, so district names travel as
+    /// written).
+    async fn call_query<T: DeserializeOwned, Q: Serialize + Sync, B: Serialize + Sync>(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&Q>,
+        body: Option<&B>,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<T, ServiceError> {
         let mut last = String::new();
         for attempt in 0..self.attempts {
             if attempt > 0 {
                 tokio::time::sleep(self.pause(attempt - 1)).await;
             }
-            match self.try_once(method.clone(), path, body, key).await {
+            match self.try_once(method.clone(), path, query, body, key).await {
                 Ok(v) => return Ok(v),
                 Err(Failure::Final(e)) => return Err(e),
                 Err(Failure::Retry(why)) => {
@@ -111,14 +124,18 @@ impl HttpServiceApi {
         Err(ServiceError::Unavailable(last))
     }
 
-    async fn try_once<T: DeserializeOwned, B: Serialize + Sync>(
+    async fn try_once<T: DeserializeOwned, Q: Serialize + Sync, B: Serialize + Sync>(
         &self,
         method: Method,
         path: &str,
+        query: Option<&Q>,
         body: Option<&B>,
         key: Option<&IdempotencyKey>,
     ) -> Result<T, Failure> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(query) = query {
+            req = req.query(query);
+        }
         if !self.token.is_empty() {
             req = req.bearer_auth(self.token.expose());
         }
@@ -244,5 +261,13 @@ impl ServiceApi for HttpServiceApi {
 
     async fn halls(&self) -> Result<Vec<Hall>, ServiceError> {
         self.call(Method::GET, "/halls", NO_BODY, None).await
+    }
+
+    async fn work_orders(&self, district: Option<&str>) -> Result<Vec<WorkOrder>, ServiceError> {
+        let query = WorkOrderQuery {
+            district: district.map(str::to_owned),
+        };
+        self.call_query(Method::GET, "/work-orders", Some(&query), NO_BODY, None)
+            .await
     }
 }

@@ -1,7 +1,7 @@
 //! The contract's reference server, `/api/service/v1`: the configured `ServiceApi` over
 //! HTTP/JSON, described by `openapi.json`. Refusals carry stable codes (Fluent ids).
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{
     Account, AccountNo, Bill, Hall, IdempotencyKey, NewRequest, Payment, RequestId, RequestKind,
-    RequestStatus, ServiceError, ServiceRequest, StatusUpdate, Verification,
+    RequestStatus, ServiceError, ServiceRequest, StatusUpdate, Verification, WorkOrder,
 };
 use crate::app::AppState;
 use crate::http::error::ApiJson;
@@ -38,6 +38,13 @@ pub struct StatusBody {
     pub status: RequestStatus,
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// `GET /work-orders?district=…`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WorkOrderQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -166,6 +173,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/service/v1/requests/{id}", get(request))
         .route("/api/service/v1/requests/{id}/status", post(advance))
         .route("/api/service/v1/halls", get(halls))
+        .route("/api/service/v1/work-orders", get(work_orders))
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -260,4 +268,18 @@ async fn advance(
 
 async fn halls(_: Authorized, State(s): State<AppState>) -> Answer<Vec<Hall>> {
     Ok(Json(s.service.halls().await?))
+}
+
+async fn work_orders(
+    _: Authorized,
+    State(s): State<AppState>,
+    Query(q): Query<WorkOrderQuery>,
+) -> Answer<Vec<WorkOrder>> {
+    // A page's "all districts" choice sends the parameter empty.
+    let district = q
+        .district
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    Ok(Json(s.service.work_orders(district).await?))
 }

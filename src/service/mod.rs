@@ -76,6 +76,10 @@ pub trait ServiceApi: Send + Sync + std::fmt::Debug + 'static {
     async fn advance_request(&self, update: &StatusUpdate) -> Result<ServiceRequest, ServiceError>;
 
     async fn halls(&self) -> Result<Vec<Hall>, ServiceError>;
+
+    /// Open requests a station does on site (`STATION_KINDS`) on accounts in `district`
+    /// (`None`: every district), urgent ones first, then the oldest first.
+    async fn work_orders(&self, district: Option<&str>) -> Result<Vec<WorkOrder>, ServiceError>;
 }
 
 /// Where the service API is. An empty `url` means the built-in service on heatdesk's own

@@ -209,6 +209,19 @@ pub struct ServiceRequest {
     pub timeline: Vec<TimelineEvent>,
 }
 
+/// A request a station does on site, with what the crew needs to find the flat. The holder
+/// comes masked and the account's phone on file stays out, since crews read work orders
+/// too; the request's details keep what the resident gave for this job (the contact phone
+/// they asked to be called on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrder {
+    pub request: ServiceRequest,
+    pub holder_masked: String,
+    pub address: String,
+    pub district: String,
+    pub estate: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewRequest {
     pub idempotency_key: IdempotencyKey,

@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod builtin;
+mod stations;
 mod wire;

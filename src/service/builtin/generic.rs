@@ -10,12 +10,12 @@ macro_rules! impl_repo {
 
         use super::mask_name;
         use super::repo::{
-            encode_err, enum_parse, enum_str, id_day, json_text, parse_id, request_id, Effect,
-            Holder, NewRow, Repo, Sql, StatusChange, Stored, Written,
+            encode_err, enum_list, enum_parse, enum_str, id_day, json_text, parse_id, request_id,
+            Effect, Holder, NewRow, Repo, Sql, StatusChange, Stored, Written,
         };
         use crate::service::{
-            Account, AccountNo, Bill, Hall, IdempotencyKey, Payment, RequestId, ServiceRequest,
-            TimelineEvent,
+            Account, AccountNo, Bill, Hall, IdempotencyKey, Payment, RequestId, RequestKind,
+            RequestStatus, ServiceRequest, TimelineEvent, WorkOrder,
         };
 
         const SQL: Sql = $sql;

@@ -92,6 +92,43 @@ macro_rules! impl_repo_trait {
                     .collect()
             }
 
+            async fn work_orders(
+                &self,
+                district: Option<&str>,
+                kinds: &[RequestKind],
+                closed: &[RequestStatus],
+            ) -> Result<Vec<WorkOrder>, sqlx::Error> {
+                let rows = sqlx::query(SQL.work_orders)
+                    .bind(enum_list(kinds))
+                    .bind(enum_list(closed))
+                    .bind(district)
+                    .fetch_all(&self.pool)
+                    .await?;
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids = rows
+                    .iter()
+                    .map(|r| r.try_get::<String, _>("id"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let events = sqlx::query(SQL.events_of_requests)
+                    .bind(serde_json::Value::from(ids).to_string())
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut events = group(&events)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(WorkOrder {
+                            request: request_from(r, &mut events)?,
+                            holder_masked: mask_name(&r.try_get::<String, _>("holder_name")?),
+                            address: r.try_get("address")?,
+                            district: r.try_get("district")?,
+                            estate: r.try_get("estate")?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Stored>, sqlx::Error> {
                 let row = sqlx::query(SQL.replay)
                     .bind(key.as_str())

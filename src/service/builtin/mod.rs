@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256};
 use super::rules::Rules;
 use super::{
     Account, AccountNo, AccountStatus, Bill, Hall, IdempotencyKey, NewRequest, Payment, RequestId,
-    ServiceApi, ServiceError, ServiceRequest, StatusUpdate, Verification,
+    RequestStatus, ServiceApi, ServiceError, ServiceRequest, StatusUpdate, Verification, WorkOrder,
+    STATION_KINDS,
 };
 use crate::storage::Database;
 
@@ -258,6 +259,13 @@ impl ServiceApi for BuiltinService {
 
     async fn halls(&self) -> Result<Vec<Hall>, ServiceError> {
         self.repo.halls().await.map_err(db)
+    }
+
+    async fn work_orders(&self, district: Option<&str>) -> Result<Vec<WorkOrder>, ServiceError> {
+        self.repo
+            .work_orders(district, &STATION_KINDS, &RequestStatus::CLOSED)
+            .await
+            .map_err(db)
     }
 }
 

@@ -23,6 +23,17 @@ impl_repo!(
         events_of_request: "SELECT request_id, at, status, note FROM request_events \
                             WHERE request_id = $1 ORDER BY seq",
         halls: "SELECT id, name, district, address, phone, hours, lat, lon FROM halls ORDER BY id",
+        work_orders: "SELECT r.id, r.account_no, r.kind, r.status, r.urgent, r.created_at, \
+                      r.details::text AS details, a.holder_name, a.address, a.district, \
+                      a.estate \
+                      FROM requests r JOIN accounts a ON a.no = r.account_no \
+                      WHERE r.kind IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+                      AND r.status NOT IN (SELECT jsonb_array_elements_text($2::jsonb)) \
+                      AND ($3::text IS NULL OR a.district = $3) \
+                      ORDER BY r.urgent DESC, r.created_at, r.id",
+        events_of_requests: "SELECT request_id, at, status, note FROM request_events \
+                             WHERE request_id IN (SELECT jsonb_array_elements_text($1::jsonb)) \
+                             ORDER BY seq",
         replay: "SELECT fingerprint, response FROM idempotency_keys WHERE idem_key = $1",
         claim: "INSERT INTO idempotency_keys (idem_key, fingerprint, response, created_at) \
                 VALUES ($1, $2, $3, $4) ON CONFLICT (idem_key) DO NOTHING",

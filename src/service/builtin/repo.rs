@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::service::{
     Account, AccountNo, AccountStatus, Bill, Hall, IdempotencyKey, Payment, RequestId, RequestKind,
-    RequestStatus, ServiceRequest, TimelineEvent,
+    RequestStatus, ServiceRequest, TimelineEvent, WorkOrder,
 };
 
 /// An account with what proves a resident may see it. Never leaves the service.
@@ -77,6 +77,14 @@ pub(crate) trait Repo: Send + Sync + std::fmt::Debug {
     async fn requests(&self, no: &AccountNo) -> Result<Vec<ServiceRequest>, sqlx::Error>;
     async fn request(&self, id: &RequestId) -> Result<Option<ServiceRequest>, sqlx::Error>;
     async fn halls(&self) -> Result<Vec<Hall>, sqlx::Error>;
+    /// Requests of `kinds` not in a `closed` status, on accounts in `district` (any when
+    /// `None`), urgent first, then oldest first.
+    async fn work_orders(
+        &self,
+        district: Option<&str>,
+        kinds: &[RequestKind],
+        closed: &[RequestStatus],
+    ) -> Result<Vec<WorkOrder>, sqlx::Error>;
     async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Stored>, sqlx::Error>;
     /// Stores a response for `key`; `Some(first)` when the key already had one.
     async fn remember(
@@ -113,6 +121,11 @@ pub(crate) struct Sql {
     pub events_of_account: &'static str,
     pub events_of_request: &'static str,
     pub halls: &'static str,
+    /// Binds the kinds and the closed statuses as JSON arrays of names, then the district
+    /// (NULL for every district).
+    pub work_orders: &'static str,
+    /// Binds the request ids as a JSON array.
+    pub events_of_requests: &'static str,
     pub replay: &'static str,
     pub claim: &'static str,
     pub set_response: &'static str,
@@ -150,6 +163,13 @@ pub(crate) fn parse_id<T, E: std::error::Error + Send + Sync + 'static>(
 
 pub(crate) fn json_text(v: &serde_json::Value) -> String {
     v.to_string()
+}
+
+/// Enum values as a JSON array of their stored names, bound as one parameter: both
+/// backends expand it in SQL, so a list of any length is one statement.
+pub(crate) fn enum_list<T: serde::Serialize>(values: &[T]) -> String {
+    let names: Vec<String> = values.iter().map(enum_str).collect();
+    serde_json::Value::from(names).to_string()
 }
 
 pub(crate) fn request_id(day: &str, n: i64) -> Result<RequestId, sqlx::Error> {

@@ -22,6 +22,16 @@ impl_repo!(
         events_of_request: "SELECT request_id, at, status, note FROM request_events \
                             WHERE request_id = ? ORDER BY seq",
         halls: "SELECT id, name, district, address, phone, hours, lat, lon FROM halls ORDER BY id",
+        work_orders: "SELECT r.id, r.account_no, r.kind, r.status, r.urgent, r.created_at, \
+                      r.details, a.holder_name, a.address, a.district, a.estate \
+                      FROM requests r JOIN accounts a ON a.no = r.account_no \
+                      WHERE r.kind IN (SELECT value FROM json_each(?1)) \
+                      AND r.status NOT IN (SELECT value FROM json_each(?2)) \
+                      AND (?3 IS NULL OR a.district = ?3) \
+                      ORDER BY r.urgent DESC, r.created_at, r.id",
+        events_of_requests: "SELECT request_id, at, status, note FROM request_events \
+                             WHERE request_id IN (SELECT value FROM json_each(?)) \
+                             ORDER BY seq",
         replay: "SELECT fingerprint, response FROM idempotency_keys WHERE idem_key = ?",
         claim: "INSERT INTO idempotency_keys (idem_key, fingerprint, response, created_at) \
                 VALUES (?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING",

@@ -17,7 +17,7 @@ use heatdesk::dialogue::{Dialogue, Inbound, Turn};
 use heatdesk::service::rules::{MonthDay, Rules};
 use heatdesk::service::{
     Account, AccountNo, Bill, BuiltinService, Hall, NewRequest, Payment, RequestId, ServiceApi,
-    ServiceError, ServiceRequest, StatusUpdate, Verification,
+    ServiceError, ServiceRequest, StatusUpdate, Verification, WorkOrder,
 };
 
 use crate::helpers;
@@ -83,6 +83,9 @@ impl ServiceApi for Switchable {
     }
     async fn halls(&self) -> Result<Vec<Hall>, ServiceError> {
         self.inner.halls().await
+    }
+    async fn work_orders(&self, district: Option<&str>) -> Result<Vec<WorkOrder>, ServiceError> {
+        self.inner.work_orders(district).await
     }
 }
 

@@ -16,15 +16,15 @@ use crate::helpers::fresh_postgres;
 
 /// A clock the test moves.
 #[derive(Clone)]
-struct TestClock(Arc<AtomicI64>);
+pub struct TestClock(Arc<AtomicI64>);
 
 impl TestClock {
-    fn at(y: i32, m: u32, d: u32) -> Self {
+    pub fn at(y: i32, m: u32, d: u32) -> Self {
         let c = Self(Arc::new(AtomicI64::new(0)));
         c.set(y, m, d);
         c
     }
-    fn set(&self, y: i32, m: u32, d: u32) {
+    pub fn set(&self, y: i32, m: u32, d: u32) {
         let t = Utc.with_ymd_and_hms(y, m, d, 2, 0, 0).unwrap();
         self.0.store(t.timestamp(), Ordering::SeqCst);
     }
@@ -34,7 +34,7 @@ impl TestClock {
 }
 
 /// The built-in service with the demo data, on every backend this machine offers.
-async fn services(dir: &std::path::Path, clock: &TestClock) -> Vec<(String, BuiltinService)> {
+pub async fn services(dir: &std::path::Path, clock: &TestClock) -> Vec<(String, BuiltinService)> {
     let mut urls = vec![format!("sqlite://{}/svc.db", dir.display())];
     urls.extend(fresh_postgres().await);
     let mut out = Vec::new();

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::builtin::{key, new_request, no};
 use crate::helpers::{settings, spawn_app, spawn_app_with};
 
-fn client(base: &str, token: &str, retries: u32) -> HttpServiceApi {
+pub fn client(base: &str, token: &str, retries: u32) -> HttpServiceApi {
     let s = ServiceSettings {
         url: format!("{base}/api/service/v1"),
         token: Secret::new(token),
@@ -159,7 +159,7 @@ async fn a_token_is_required_when_set() {
 }
 
 /// The routes `service::http::router` serves.
-const ROUTES: [(&str, &str); 10] = [
+const ROUTES: [(&str, &str); 11] = [
     ("get", "/openapi.json"),
     ("get", "/accounts/{no}"),
     ("post", "/accounts/{no}/verify"),
@@ -170,6 +170,7 @@ const ROUTES: [(&str, &str); 10] = [
     ("get", "/requests/{id}"),
     ("post", "/requests/{id}/status"),
     ("get", "/halls"),
+    ("get", "/work-orders"),
 ];
 
 #[tokio::test]
@@ -219,6 +220,7 @@ async fn the_openapi_document_names_every_route() {
         "Bill",
         "Payment",
         "ServiceRequest",
+        "WorkOrder",
         "Hall",
         "Error",
     ] {
