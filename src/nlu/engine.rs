@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::index::{IndexError, PhraseIndex};
 use super::linear::{softmax, SoftmaxModel, TrainParams, Vectorizer};
@@ -37,7 +37,7 @@ pub enum NluError {
     NoFallback,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Sure enough to answer with the entry.
@@ -62,6 +62,24 @@ pub struct Classification {
     pub confidence: f32,
     pub decision: Decision,
     pub candidates: Vec<Candidate>,
+}
+
+/// An entry that could answer a message, with the score it was ranked by.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedEntry {
+    pub intent: IntentId,
+    pub entry: EntryId,
+    pub score: f32,
+}
+
+/// What one message scored, before any decision.
+struct Scores {
+    /// Per class, the blended probability.
+    probs: Vec<f32>,
+    /// Per class, its best-retrieved entry and that hit's score.
+    best_hit: Vec<Option<(usize, f32)>>,
+    /// Every retrieved entry once, with its class and best hit score, best first.
+    entry_hits: Vec<(usize, usize, f32)>,
 }
 
 /// An immutable, ready-to-query engine for one catalogue version.
@@ -161,6 +179,56 @@ impl Engine {
 
     /// Classifies one message. Never fails: an index error degrades to the model alone.
     pub fn classify(&self, text: &str) -> Classification {
+        let s = self.score(text);
+        self.decide(&s.probs, &s.best_hit)
+    }
+
+    /// Classifies one message and ranks the entries that could answer it, best first, at
+    /// most `limit`: what an agent picks from, whatever the decision. An entry scores its
+    /// intent's probability, scaled by how well its own texts were retrieved against the
+    /// best-retrieved entry of the same intent; so the first is the classification's entry
+    /// whenever the message is answered.
+    pub fn classify_with_entries(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> (Classification, Vec<RankedEntry>) {
+        let s = self.score(text);
+        let classification = self.decide(&s.probs, &s.best_hit);
+        let mut ranked: Vec<(usize, usize, f32)> = s
+            .entry_hits
+            .iter()
+            .map(|&(entry, class, hit)| {
+                let best = s.best_hit[class].map_or(hit, |(_, b)| b);
+                let share = if best > 0.0 { hit / best } else { 1.0 };
+                (entry, class, s.probs[class] * share)
+            })
+            .collect();
+        // An intent none of whose texts were retrieved still has the entry the bot answers
+        // it with; the fallback's entries each fit one kind of stray question, so without
+        // retrieval none of them is known to fit.
+        for (class, entry) in self.default_entry.iter().enumerate() {
+            if let (None, Some(entry)) = (s.best_hit[class], entry) {
+                if class != self.fallback {
+                    ranked.push((*entry, class, s.probs[class]));
+                }
+            }
+        }
+        ranked.retain(|&(_, _, score)| score > 0.0);
+        ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        let entries = ranked
+            .into_iter()
+            .take(limit)
+            .map(|(entry, class, score)| RankedEntry {
+                intent: self.classes[class].clone(),
+                entry: self.catalog.entries[entry].id.clone(),
+                score: round(score),
+            })
+            .collect();
+        (classification, entries)
+    }
+
+    fn score(&self, text: &str) -> Scores {
         let x = self.vectorizer.transform(&self.analyzer.features(text));
         let n = self.classes.len();
         let mut probs = vec![0.0f32; n];
@@ -181,9 +249,14 @@ impl Engine {
             Vec::new()
         });
         let mut best_hit: Vec<Option<(usize, f32)>> = vec![None; n];
+        let mut entry_hits: Vec<(usize, usize, f32)> = Vec::new();
         for hit in &hits {
             if let Some(&(entry, class)) = self.docs.get(hit.ord as usize) {
                 best_hit[class].get_or_insert((entry, hit.score));
+                // Hits come best first: an entry's first is its best.
+                if !entry_hits.iter().any(|&(e, _, _)| e == entry) {
+                    entry_hits.push((entry, class, hit.score));
+                }
             }
         }
         if let Some(top) = hits.first().map(|h| h.score).filter(|s| *s > 0.0) {
@@ -197,7 +270,11 @@ impl Engine {
                 .zip(&retrieval)
                 .for_each(|(p, r)| *p = (1.0 - RETRIEVAL_WEIGHT) * *p + RETRIEVAL_WEIGHT * r);
         }
-        self.decide(&probs, &best_hit)
+        Scores {
+            probs,
+            best_hit,
+            entry_hits,
+        }
     }
 
     fn entry_for(&self, class: usize, best_hit: &[Option<(usize, f32)>]) -> Option<EntryId> {

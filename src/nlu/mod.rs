@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-pub use engine::{Candidate, Classification, Decision, Engine, NluError};
+pub use engine::{Candidate, Classification, Decision, Engine, NluError, RankedEntry};
 
 use crate::catalog::{self, Diagnostic, Severity, Sources};
 use crate::config::NluSettings;
