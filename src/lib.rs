@@ -3,6 +3,8 @@
 
 /// Building the application from settings and running it.
 pub mod app;
+/// Standard replies suggested to hotline and counter agents.
+pub mod assist;
 /// The standardization office's data: intents, phrasebook, facts, synonyms.
 pub mod catalog;
 /// The command line.
