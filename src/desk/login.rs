@@ -20,6 +20,19 @@ pub fn router() -> Router<AppState> {
         .route("/desk/login", get(login_page).post(login))
         .route("/desk/logout", post(logout))
         .route("/desk/lang/{lang}", get(lang))
+        .route("/desk/me", get(me))
+}
+
+/// Who is signed in, and the token scripts send as `x-csrf-token`.
+async fn me(desk: Desk) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "name": desk.user.name,
+        "display_name": desk.user.display_name,
+        "role": desk.user.role.as_str(),
+        "area": desk.user.area,
+        "csrf": desk.csrf,
+        "locale": desk.locale,
+    }))
 }
 
 async fn home(desk: Desk) -> Redirect {

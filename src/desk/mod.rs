@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod demo;
+mod hotline;
 mod login;
 pub mod page;
 mod queue;
@@ -45,6 +46,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/desk/static/desk.js", get(page::js))
         .merge(login::router())
         .merge(queue::router())
+        .merge(hotline::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf_guard,

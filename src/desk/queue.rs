@@ -449,30 +449,14 @@ fn suggestions_for(state: &AppState, lines: &[TranscriptLine]) -> Vec<(String, S
 /// The best standard replies for the resident's last message, as sent on WeChat.
 fn suggest(state: &AppState, text: &str) -> Vec<(String, String)> {
     let engine = state.engine.current();
-    let catalog = engine.catalog();
-    let c = engine.classify(text);
-    let mut out: Vec<(String, String)> = Vec::new();
-    let picks = std::iter::once((c.intent.clone(), c.entry.clone())).chain(
-        c.candidates
-            .iter()
-            .map(|k| (k.intent.clone(), k.entry.clone())),
-    );
-    for (intent, entry) in picks {
-        let found = entry
-            .as_ref()
-            .and_then(|e| catalog.entry(e))
-            .or_else(|| catalog.published().find(|e| e.intent == intent));
-        let Some(e) = found else { continue };
-        let reply = catalog.rendered_reply(e).for_channel(Channel::Wechat);
-        if out.iter().any(|(_, t)| *t == reply) {
-            continue;
-        }
-        out.push((e.question.clone(), reply));
-        if out.len() == 3 {
-            break;
-        }
-    }
-    out
+    crate::assist::suggest(&engine, text, Channel::Wechat, 3)
+        .suggestions
+        .into_iter()
+        .filter_map(|s| match s.reply {
+            crate::assist::Reply::Text { text } => Some((s.question, text)),
+            crate::assist::Reply::Script { .. } => None,
+        })
+        .collect()
 }
 
 async fn claim(

@@ -40,6 +40,26 @@
     box.focus();
   });
 
+  // Forms that show results as one types (hotline assist): the fragment at data-src is
+  // fetched with the form's fields a moment after the last keystroke.
+  var typing = null;
+  document.addEventListener("input", function (e) {
+    var form = e.target.closest("form[data-live-form]");
+    if (!form) return;
+    clearTimeout(typing);
+    typing = setTimeout(function () {
+      var target = document.querySelector(form.dataset.liveForm);
+      var query = new URLSearchParams(new FormData(form)).toString();
+      fetch(form.dataset.src + "?" + query, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null || !target) return;
+          target.innerHTML = html;
+          target.dataset.refreshedAt = String(Date.now());
+        });
+    }, 300);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var t = document.getElementById("transcript");
     if (t) t.scrollTop = t.scrollHeight;

@@ -13,7 +13,7 @@ use super::{desk_app, DEMO_PASSWORD};
 use crate::browser::{browser, Browser};
 use crate::helpers::TestApp;
 
-const LIVE: Duration = Duration::from_secs(10);
+pub(super) const LIVE: Duration = Duration::from_secs(10);
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -76,7 +76,7 @@ impl<'a> WeChatResident<'a> {
     }
 }
 
-async fn sign_in(b: &Browser, app: &TestApp, name: &str) {
+pub(super) async fn sign_in(b: &Browser, app: &TestApp, name: &str) {
     b.goto(&app.url("/desk/login")).await;
     b.fill("#name", name).await;
     b.fill("#password", DEMO_PASSWORD).await;
