@@ -161,6 +161,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database = ?state.storage.backend(), "heatdesk is listening");
-    crate::http::serve(listener, crate::http::router(state)).await?;
+    let events = state.events.clone();
+    crate::http::serve_with(listener, crate::http::router(state), move || events.close()).await?;
     Ok(())
 }

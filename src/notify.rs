@@ -7,6 +7,7 @@ use fluent_bundle::FluentValue;
 use wechat_mp::OpenId;
 
 use crate::app::AppState;
+use crate::dialogue::{Direction, TranscriptLine};
 use crate::service::ServiceRequest;
 
 /// How a notice reached one resident.
@@ -70,6 +71,12 @@ pub async fn request_changed(state: &AppState, request: &ServiceRequest) -> Vec<
     let mut out = Vec::with_capacity(users.len());
     for user in users {
         if send(state, &user, &text).await {
+            // In the transcript, so agents see it and it counts against WeChat's quota.
+            let mut line = TranscriptLine::new(Utc::now(), Direction::Out, text.clone());
+            line.delivery = Some("sent".to_owned());
+            if let Err(e) = store.append(&user, &[line]).await {
+                tracing::warn!(error = %e, "notice sent but not kept in the transcript");
+            }
             out.push(Delivery::Sent { user });
             continue;
         }

@@ -54,13 +54,14 @@ async fn events(
     _desk: Desk,
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream = BroadcastStream::new(state.events.subscribe()).map(|e| {
+    let events = BroadcastStream::new(state.events.subscribe()).map(|e| {
         Ok(match e {
             Ok(e) => Event::default().event(e.name()).data(e.id().to_string()),
             // Missed some: every screen refetches.
             Err(_) => Event::default().event("lagged").data("0"),
         })
     });
+    let stream = futures_util::StreamExt::take_until(events, state.events.closed());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -2,7 +2,7 @@
 //! line, a work order moved. Screens refetch what changed; a lagging screen refetches all.
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
@@ -37,16 +37,31 @@ impl DeskEvent {
 #[derive(Debug, Clone)]
 pub struct Events {
     tx: broadcast::Sender<DeskEvent>,
+    closed: watch::Sender<bool>,
 }
 
 impl Default for Events {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(256);
-        Self { tx }
+        let (closed, _) = watch::channel(false);
+        Self { tx, closed }
     }
 }
 
 impl Events {
+    /// The server is shutting down: streams end.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Resolves when `close` has been called.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.closed.subscribe();
+        async move {
+            let _ = rx.wait_for(|closed| *closed).await;
+        }
+    }
+
     pub fn publish(&self, e: DeskEvent) {
         // No screen open is not an error.
         let _ = self.tx.send(e);

@@ -42,8 +42,21 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish.
 pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    serve_with(listener, app, || {}).await
+}
+
+/// As `serve`, calling `on_shutdown` when the signal comes: endless responses (the desk's
+/// event streams) end there, so they do not hold the shutdown.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    on_shutdown: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            on_shutdown();
+        })
         .await
 }
 

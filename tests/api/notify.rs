@@ -61,6 +61,18 @@ async fn a_paid_resumption_is_told_by_message_or_at_the_next_turn() {
         fake.texts_to("o-far").is_empty(),
         "outside the window nothing is sent"
     );
+    // The sent notice is in the transcript (agents see it; it used WeChat's quota).
+    let mut kept = Vec::new();
+    for _ in 0..50 {
+        kept = store.transcript("o-near").await.unwrap();
+        if !kept.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].text, near[0]);
+    assert_eq!(kept[0].delivery.as_deref(), Some("sent"));
 
     // The resident outside the window hears of it at the next message, once.
     let dialogue = Dialogue::new(&app.state).unwrap();
