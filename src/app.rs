@@ -92,6 +92,11 @@ impl AppState {
             bot,
             events: crate::handoff::Events::default(),
         };
+        state
+            .events
+            .share(&state.db)
+            .await
+            .context("listening for other instances' desk events")?;
         state.record_publication().await;
         if state.settings.demo {
             crate::desk::demo::load_users(&state.db)

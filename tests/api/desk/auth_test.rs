@@ -122,3 +122,39 @@ async fn without_demo_mode_there_are_no_sample_users() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn pages_speak_the_chosen_language() {
+    let (app, _fake) = desk_app().await;
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let zh = agent.page("/desk/queue").await;
+    let title = |locale: &str| app.state.locales.text(locale, "desk-queue-title", &[]);
+    assert!(zh.contains(&title("zh-CN")));
+    let res = agent.get("/desk/lang/en").await;
+    assert_eq!(res.status(), 303);
+    let set = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set.starts_with("heatdesk_lang=en;"), "{set}");
+    let en = agent
+        .client
+        .get(app.url("/desk/queue"))
+        .header(
+            header::COOKIE,
+            format!("{}; heatdesk_lang=en", agent.cookie),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains(&title("en")) && !en.contains(&title("zh-CN")),
+        "{en}"
+    );
+    assert!(en.contains("<html lang=\"en\""));
+    // An unknown language is refused, not stored.
+    assert_eq!(agent.get("/desk/lang/xx").await.status(), 404);
+}

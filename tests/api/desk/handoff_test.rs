@@ -323,3 +323,30 @@ async fn queue_claims_and_transcripts_survive_a_restart() {
     let out = Resident::new(&again, "o-restart").says("还在吗").await;
     assert!(out.replies.is_empty());
 }
+
+#[tokio::test]
+async fn instances_sharing_postgres_see_each_others_desk_events() {
+    let Some(url) = crate::helpers::fresh_postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let build = || {
+        let mut s = crate::helpers::settings(dir.path());
+        s.database_url = heatdesk::config::Secret::new(url.clone());
+        super::always_open(&mut s);
+        heatdesk::app::AppState::build(s)
+    };
+    let a = build().await.unwrap();
+    let b = build().await.unwrap();
+    let mut on_b = b.events.subscribe();
+    // A resident's message handled by instance A…
+    Resident::new(&a, "o-two-instances").says("转人工").await;
+    // …reaches screens connected to instance B.
+    let got = tokio::time::timeout(Duration::from_secs(10), on_b.recv())
+        .await
+        .expect("B hears of A's handoff")
+        .unwrap();
+    assert_eq!(got, handoff::DeskEvent::Queue);
+    a.events.close();
+    b.events.close();
+}
