@@ -23,16 +23,16 @@ fn now_ms() -> i64 {
 }
 
 /// The resident's side: pushes to /wechat exactly as WeChat does (plaintext mode).
-struct WeChatResident<'a> {
+pub(super) struct WeChatResident<'a> {
     app: &'a TestApp,
     fake: &'a FakeWeChat,
-    client: CallbackClient,
-    user: String,
+    pub(super) client: CallbackClient,
+    pub(super) user: String,
     next_id: u64,
 }
 
 impl<'a> WeChatResident<'a> {
-    fn new(app: &'a TestApp, fake: &'a FakeWeChat, user: &str) -> Self {
+    pub(super) fn new(app: &'a TestApp, fake: &'a FakeWeChat, user: &str) -> Self {
         let config = Config::new(FAKE_APPID, FAKE_SECRET, "desk-token");
         Self {
             app,

@@ -342,11 +342,54 @@ async fn instances_sharing_postgres_see_each_others_desk_events() {
     // A resident's message handled by instance A…
     Resident::new(&a, "o-two-instances").says("转人工").await;
     // …reaches screens connected to instance B.
-    let got = tokio::time::timeout(Duration::from_secs(10), on_b.recv())
-        .await
-        .expect("B hears of A's handoff")
-        .unwrap();
-    assert_eq!(got, handoff::DeskEvent::Queue);
+    let heard = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if on_b.recv().await.unwrap() == handoff::DeskEvent::Queue {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "B hears of A's handoff");
     a.events.close();
     b.events.close();
+}
+
+/// A utility answering in WeChat's own customer-service tool gets the transfer reply
+/// instead of heatdesk's queue.
+#[tokio::test]
+async fn with_transfer_customer_service_wechat_takes_the_resident() {
+    let (app, fake) = super::desk_app_with(|s| {
+        s.handoff.transfer_customer_service = true;
+        s.handoff.kf_account = "kf2001@heating".into();
+    })
+    .await;
+    let r = super::browser_test::WeChatResident::new(&app, &fake, "o-transfer");
+    let xml = wechat_mp::testing::CallbackClient::text_message(
+        &r.user,
+        "转人工",
+        77,
+        chrono::Utc::now().timestamp(),
+    );
+    let (parts, body) = r.client.push(&xml).into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let res = app
+        .client
+        .request(parts.method, app.url(&parts.uri.to_string()))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let body = res.bytes().await.unwrap();
+    assert_eq!(
+        r.client.read_reply(&body).unwrap().reply,
+        wechat_mp::Reply::TransferCustomerService {
+            kf_account: Some("kf2001@heating".into())
+        }
+    );
+    assert!(handoff::store_for(&app.state.db)
+        .queue()
+        .await
+        .unwrap()
+        .is_empty());
 }
