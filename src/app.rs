@@ -125,10 +125,22 @@ impl AppState {
         }
     }
 
-    /// Sends the service writes kept while the API was down.
+    /// Sends the service writes kept while the API was down; forgets expired desk sessions.
     pub fn spawn_background(&self) {
         let every = Duration::from_secs(self.settings.service.outbox_interval_secs.max(1));
         self.outbox.spawn_worker(self.service.clone(), every);
+        let users = crate::desk::users::store_for(&self.db);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match users.purge_sessions(Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(sessions = n, "expired desk sessions forgotten"),
+                    Err(e) => tracing::warn!(error = %e, "cannot forget expired sessions"),
+                }
+            }
+        });
     }
 
     /// Watches the data files and swaps in a rebuilt engine when they change.

@@ -297,16 +297,19 @@ pub async fn end_session(state: &AppState, headers: &HeaderMap) -> String {
     set_cookie(state, SESSION_COOKIE, "", 0)
 }
 
-/// Checks a name and password; the same work is done for unknown names, so timing does
-/// not tell which names exist.
+/// Wrong passwords in a row that lock a desk user, and for how long.
+const MAX_FAILED_LOGINS: i64 = 5;
+const LOCK_MINUTES: i64 = 15;
+
+/// Checks a name and password; the same work is done for unknown and locked names, so
+/// timing does not tell which names exist. Five wrong passwords in a row lock the user for
+/// 15 minutes (the answer stays the same, so the lock does not tell either).
 pub async fn check_login(state: &AppState, name: &str, password: &str) -> Option<User> {
-    let found = users::store_for(&state.db)
-        .by_name(name)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot read desk users");
-            None
-        });
+    let store = users::store_for(&state.db);
+    let found = store.by_name(name).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot read desk users");
+        None
+    });
     let password = password.to_owned();
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), h),
@@ -315,7 +318,41 @@ pub async fn check_login(state: &AppState, name: &str, password: &str) -> Option
     let ok = tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
-    user.filter(|u| ok && !u.disabled)
+    let user = user?;
+    let now = Utc::now();
+    let locked = match store.locked_until(user.id, now).await {
+        Ok(l) => l.is_some(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the login lock");
+            true
+        }
+    };
+    if locked {
+        tracing::warn!(
+            user = user.id,
+            "sign-in refused: locked after wrong passwords"
+        );
+        return None;
+    }
+    if !ok {
+        match store
+            .login_failed(
+                user.id,
+                MAX_FAILED_LOGINS,
+                now + Duration::minutes(LOCK_MINUTES),
+            )
+            .await
+        {
+            Ok(true) => tracing::warn!(user = user.id, "desk user locked after wrong passwords"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "cannot count the failed sign-in"),
+        }
+        return None;
+    }
+    if let Err(e) = store.login_succeeded(user.id).await {
+        tracing::error!(error = %e, "cannot reset failed sign-ins");
+    }
+    Some(user).filter(|u| !u.disabled)
 }
 
 /// An Argon2id hash of a random password, verified against when the name is unknown.

@@ -170,6 +170,24 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Forgets expired sessions; returns how many.
     async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64, UserError>;
+
+    /// Until when the user may not sign in (too many wrong passwords), if locked now.
+    async fn locked_until(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, UserError>;
+
+    /// Counts a wrong password; the `limit`-th in a row locks the user until `lock_until`.
+    /// Returns whether this one locked it.
+    async fn login_failed(
+        &self,
+        id: i64,
+        limit: i64,
+        lock_until: DateTime<Utc>,
+    ) -> Result<bool, UserError>;
+
+    async fn login_succeeded(&self, id: i64) -> Result<(), UserError>;
 }
 
 pub fn store_for(db: &Database) -> std::sync::Arc<dyn UserStore> {
@@ -193,6 +211,12 @@ const SESSION: &str = "SELECT u.id, u.name, u.display_name, u.role, u.area, u.di
      WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = $3";
 const END_SESSION: &str = "DELETE FROM desk_sessions WHERE token_hash = $1";
 const PURGE: &str = "DELETE FROM desk_sessions WHERE expires_at <= $1";
+const LOCKED: &str = "SELECT locked_until FROM desk_users WHERE id = $1 AND locked_until > $2";
+const FAILED: &str = "UPDATE desk_users SET failed_logins = failed_logins + 1 WHERE id = $1 \
+     RETURNING failed_logins";
+const LOCK: &str = "UPDATE desk_users SET failed_logins = 0, locked_until = $2 WHERE id = $1";
+const SUCCEEDED: &str =
+    "UPDATE desk_users SET failed_logins = 0, locked_until = NULL WHERE id = $1";
 
 fn decode_err<E: std::fmt::Display>(e: E) -> UserError {
     UserError::Decode(e.to_string())
@@ -356,6 +380,45 @@ macro_rules! impl_store {
             async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64, UserError> {
                 let done = sqlx::query(PURGE).bind(now).execute(&self.pool).await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn locked_until(
+                &self,
+                id: i64,
+                now: DateTime<Utc>,
+            ) -> Result<Option<DateTime<Utc>>, UserError> {
+                let row = sqlx::query(LOCKED)
+                    .bind(id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| r.try_get("locked_until")).transpose()?)
+            }
+
+            async fn login_failed(
+                &self,
+                id: i64,
+                limit: i64,
+                lock_until: DateTime<Utc>,
+            ) -> Result<bool, UserError> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query(FAILED).bind(id).fetch_one(&mut *tx).await?;
+                let failed: i64 = row.try_get("failed_logins")?;
+                let lock = failed >= limit;
+                if lock {
+                    sqlx::query(LOCK)
+                        .bind(id)
+                        .bind(lock_until)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(lock)
+            }
+
+            async fn login_succeeded(&self, id: i64) -> Result<(), UserError> {
+                sqlx::query(SUCCEEDED).bind(id).execute(&self.pool).await?;
+                Ok(())
             }
         }
     };

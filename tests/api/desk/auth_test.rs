@@ -158,3 +158,32 @@ async fn pages_speak_the_chosen_language() {
     // An unknown language is refused, not stored.
     assert_eq!(agent.get("/desk/lang/xx").await.status(), 404);
 }
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_user_for_a_while() {
+    let (app, _fake) = desk_app().await;
+    for _ in 0..4 {
+        assert!(DeskClient::try_login(&app, "agent", "guess-1234")
+            .await
+            .is_none());
+    }
+    // A success resets the count…
+    DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    for _ in 0..4 {
+        assert!(DeskClient::try_login(&app, "agent", "guess-1234")
+            .await
+            .is_none());
+    }
+    DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    // …five in a row lock, even against the right password.
+    for _ in 0..5 {
+        assert!(DeskClient::try_login(&app, "agent", "guess-1234")
+            .await
+            .is_none());
+    }
+    assert!(DeskClient::try_login(&app, "agent", DEMO_PASSWORD)
+        .await
+        .is_none());
+    // Other users are not affected.
+    DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+}
