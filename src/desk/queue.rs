@@ -212,7 +212,7 @@ async fn conversation_page(
             .await
             .map_err(DeskError::internal)?
             .into_iter()
-            .filter(|u| u.can(Role::Agent) && !u.disabled && u.id != desk.user.id)
+            .filter(|u| u.role == Role::Agent && !u.disabled && u.id != desk.user.id)
             .collect()
     } else {
         Vec::new()

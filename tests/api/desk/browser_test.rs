@@ -199,6 +199,11 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
         .send_keys("（客服李娜）")
         .await
         .unwrap();
+    b.screenshot("desk-conversation-reply").await;
+    b.client()
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
     b.screenshot("desk-conversation").await;
     b.click("#send").await;
 
