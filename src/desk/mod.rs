@@ -7,6 +7,7 @@ pub mod auth;
 pub mod demo;
 mod hotline;
 mod login;
+mod orders;
 pub mod page;
 mod queue;
 pub mod users;
@@ -47,6 +48,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(login::router())
         .merge(queue::router())
         .merge(hotline::router())
+        .merge(orders::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf_guard,

@@ -7,7 +7,12 @@ use super::{desk_app, no_redirects, DeskClient, DEMO_PASSWORD};
 use crate::helpers::spawn_app_with;
 
 /// Every desk page, with the role it belongs to.
-const PAGES: &[(&str, &str)] = &[("/desk/queue", "agent"), ("/desk/queue/list", "agent")];
+const PAGES: &[(&str, &str)] = &[
+    ("/desk/queue", "agent"),
+    ("/desk/queue/list", "agent"),
+    ("/desk/orders", "station"),
+    ("/desk/orders/list", "station"),
+];
 
 #[tokio::test]
 async fn anonymous_requests_are_sent_to_the_login_or_refused() {
@@ -27,6 +32,7 @@ async fn anonymous_requests_are_sent_to_the_login_or_refused() {
     for path in [
         "/desk/handoffs/1/claim",
         "/desk/handoffs/1/reply",
+        "/desk/orders/R20261124001/step",
         "/desk/logout",
     ] {
         let res = client
@@ -42,7 +48,7 @@ async fn anonymous_requests_are_sent_to_the_login_or_refused() {
 #[tokio::test]
 async fn each_role_sees_only_its_pages() {
     let (app, _fake) = desk_app().await;
-    for name in ["agent"] {
+    for name in ["agent", "station"] {
         let desk = DeskClient::login(&app, name, DEMO_PASSWORD).await;
         for (path, role) in PAGES {
             let res = desk.get(path).await;

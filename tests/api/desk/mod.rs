@@ -7,6 +7,7 @@ mod auth_test;
 mod browser_test;
 mod handoff_test;
 mod hotline_test;
+mod orders_test;
 
 use std::path::Path;
 
