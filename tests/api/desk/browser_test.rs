@@ -1,15 +1,19 @@
 //! The desk in a real browser (headless Debian Chromium): a handoff arrives live on the
 //! agent's screen, the agent reads the context, inserts a suggested standard reply, edits
 //! and sends it (the fake WeChat server receives the customer-service message), closes, and
-//! the resident is asked for a rating.
+//! the resident is asked for a rating. A station marks a valve opened on a phone and the
+//! resident is told on WeChat.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use chrono::Utc;
+use heatdesk::desk::users::{hash_password, NewUser, Role};
 use heatdesk::handoff::{self, Status};
+use heatdesk::service::{AccountNo, IdempotencyKey, RequestKind, RequestStatus, StatusUpdate};
 use wechat_mp::testing::{CallbackClient, FakeWeChat, FAKE_APPID, FAKE_SECRET};
 use wechat_mp::{Config, Reply};
 
-use super::{desk_app, DEMO_PASSWORD};
+use super::{desk_app, DeskClient, DEMO_PASSWORD};
 use crate::browser::{browser, Browser};
 use crate::helpers::TestApp;
 
@@ -234,5 +238,110 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
         .unwrap();
     assert_eq!((h.status, h.rating), (Status::Closed, Some(4)));
     assert_eq!(h.resolution.as_deref(), Some("answered"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_station_opens_the_valve_and_the_resident_is_told() {
+    let Some(b) = browser().await else { return };
+    let (app, fake) = desk_app().await;
+    let tr = |id: &str| app.state.locales.text("zh-CN", id, &[]);
+    let service = &app.state.service;
+
+    // Demo account 30030002 (海南区) has a resumption awaiting payment; the office takes it
+    // as far as the work order, where the station's part begins.
+    let no = AccountNo::parse("30030002").unwrap();
+    let resumption = service
+        .requests(&no)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind == RequestKind::Resumption)
+        .unwrap();
+    for status in [RequestStatus::Paid, RequestStatus::WorkOrderIssued] {
+        let key = format!("browser-office-{status:?}");
+        service
+            .advance_request(&StatusUpdate {
+                idempotency_key: IdempotencyKey::parse(key).unwrap(),
+                request: resumption.id.clone(),
+                status,
+                note: None,
+            })
+            .await
+            .unwrap();
+    }
+    let resident = "o-browser-valve";
+    heatdesk::dialogue::store_for(&app.state.db)
+        .bind(resident, &no, Utc::now())
+        .await
+        .unwrap();
+    // The resident wrote recently: WeChat's 48-hour window is open.
+    fake.touch_user(resident);
+    // The demo has no 海南区 station; one is added as an admin would.
+    heatdesk::desk::users::store_for(&app.state.db)
+        .create(
+            &NewUser {
+                name: "station-hn".into(),
+                display_name: "海南站 赵站长".into(),
+                role: Role::Station,
+                area: Some("海南区".into()),
+            },
+            &hash_password(DEMO_PASSWORD).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    sign_in(&b, &app, "station-hn").await;
+    let card = format!("li.order[data-id=\"{}\"]", resumption.id);
+    b.wait_for(&format!("{card}[data-status=work_order_issued]"), LIVE)
+        .await;
+    let list = b.text_of("#orders").await;
+    assert!(
+        !list.contains("海勃湾区"),
+        "another district's repair is not listed: {list}"
+    );
+    b.fill(&format!("{card} input[name=note]"), "阀门已开，请留意室温")
+        .await;
+    b.screenshot("desk-orders").await;
+    b.click(&format!("{card} button.step[data-step=valve_opened]"))
+        .await;
+
+    b.wait_for(&format!("{card}[data-status=valve_opened]"), LIVE)
+        .await;
+    b.wait_for(&format!("{card} button.step[data-step=completed]"), LIVE)
+        .await;
+    let now = service.request(&resumption.id).await.unwrap();
+    assert_eq!(now.status, RequestStatus::ValveOpened);
+    fake.wait_for_messages(1, LIVE).await;
+    let told = fake.texts_to(resident);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains(resumption.id.as_str())
+            && told[0].contains(&tr("request-status-valve-opened"))
+            && told[0].contains("阀门已开，请留意室温"),
+        "{told:?}"
+    );
+
+    // A colleague completes the job from another phone: this screen follows without a
+    // reload, and the resident hears of that too.
+    b.wait_for("body[data-live=connected]", LIVE).await;
+    let loaded = refreshed_at(&b, "#orders").await;
+    assert_eq!(loaded, None, "not refreshed since the page loaded");
+    let colleague = DeskClient::login(&app, "station-hn", DEMO_PASSWORD).await;
+    let res = colleague
+        .post(
+            &format!("/desk/orders/{}/step", resumption.id),
+            &[("status", "completed")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    b.wait_for_text("#orders", &tr("desk-orders-empty"), LIVE)
+        .await;
+    assert!(
+        refreshed_at(&b, "#orders").await.is_some(),
+        "a live refresh"
+    );
+    fake.wait_for_messages(2, LIVE).await;
+    assert_eq!(fake.texts_to(resident).len(), 2);
     b.close().await;
 }
