@@ -118,8 +118,21 @@ impl Dialogue {
             .as_ref()
             .filter(|h| h.status == HandoffStatus::Claimed)
         {
-            // An agent owns the conversation: the bot only keeps the record.
-            let line = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
+            // An agent owns the conversation: the bot only keeps the record, with what it
+            // understood (for the agent, and for the office's log).
+            let mut line = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
+            if let Inbound::Text(t) = &turn.inbound {
+                if let Ok(c) = crate::nlu::http::classify_logged(
+                    &self.state,
+                    t,
+                    crate::domain::Channel::Wechat,
+                )
+                .await
+                {
+                    line.intent = Some(c.intent);
+                    line.confidence = Some(c.confidence);
+                }
+            }
             self.store.append(&turn.user, &[line]).await?;
             handoff::resident_wrote(&self.state, h.id);
             return Ok(Outcome::default());

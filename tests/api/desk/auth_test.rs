@@ -10,6 +10,8 @@ use crate::helpers::spawn_app_with;
 const PAGES: &[(&str, &str)] = &[
     ("/desk/queue", "agent"),
     ("/desk/queue/list", "agent"),
+    ("/desk/hotline", "agent"),
+    ("/desk/hotline/results?text=x", "agent"),
     ("/desk/orders", "station"),
     ("/desk/orders/list", "station"),
 ];

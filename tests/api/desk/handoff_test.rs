@@ -393,3 +393,76 @@ async fn with_transfer_customer_service_wechat_takes_the_resident() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn the_context_shows_the_form_its_slots_and_the_accounts_state() {
+    let (app, _fake) = desk_app().await;
+    let r = Resident::new(&app.state, "o-context");
+    // 10010002 is a demo account with arrears.
+    let no = heatdesk::service::AccountNo::parse("10010002").unwrap();
+    heatdesk::dialogue::store_for(&app.state.db)
+        .bind(&r.user, &no, Utc::now())
+        .await
+        .unwrap();
+    r.says("我要报修，暖气管子坏了").await;
+    r.says("明天上午").await;
+    let out = r.says("转人工").await;
+    assert!(out.escalation.is_some(), "{:?}", out.replies);
+    let h = handoff::store_for(&app.state.db)
+        .open_for(&r.user)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(h.snapshot.form.is_some(), "{:?}", h.snapshot);
+    assert!(!h.snapshot.intents.is_empty());
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    agent
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    let page = agent.page(&format!("/desk/handoffs/{}", h.id)).await;
+    assert!(page.contains("data-account=\"10010002\""), "{page}");
+    assert!(page.contains("class=\"arrears\""), "the arrears are shown");
+    for (slot, value) in &h.snapshot.slots {
+        assert!(page.contains(slot.as_str()) && page.contains(value.as_str()));
+    }
+    // The recognised intents with their confidence.
+    let first = &h.snapshot.intents[0];
+    assert!(page.contains(&format!("{:.0}%", first.confidence * 100.0)));
+
+    // Release puts it back; another agent takes it and transfers it back.
+    let res = agent
+        .post(&format!("/desk/handoffs/{}/release", h.id), &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let store = handoff::store_for(&app.state.db);
+    assert_eq!(
+        store.get(h.id).await.unwrap().unwrap().status,
+        Status::Waiting
+    );
+    let other = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+    other
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    let agent_id = heatdesk::desk::users::store_for(&app.state.db)
+        .by_name("agent")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    // Only the owner may reply or transfer.
+    let res = agent
+        .post(&format!("/desk/handoffs/{}/reply", h.id), &[("text", "hi")])
+        .await;
+    assert_eq!(res.status(), 409);
+    let res = other
+        .post(
+            &format!("/desk/handoffs/{}/transfer", h.id),
+            &[("to", agent_id.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let now = store.get(h.id).await.unwrap().unwrap();
+    assert_eq!(now.claimed_by, Some(agent_id));
+    assert_eq!(now.status, Status::Claimed);
+}
