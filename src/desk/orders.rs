@@ -125,11 +125,14 @@ fn contact_phone(details: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The last note a person wrote; the service's machine notes (`fee_fen=…`) mean nothing to
+/// a crew.
 fn last_note(r: &ServiceRequest) -> Option<&str> {
-    r.timeline
-        .iter()
-        .rev()
-        .find_map(|e| e.note.as_deref().filter(|n| !n.trim().is_empty()))
+    r.timeline.iter().rev().find_map(|e| {
+        e.note
+            .as_deref()
+            .filter(|n| !n.trim().is_empty() && !n.contains('='))
+    })
 }
 
 fn card(tr: &Tr<'_>, desk: &Desk, o: &WorkOrder) -> Markup {
