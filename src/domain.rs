@@ -216,3 +216,16 @@ impl EscalationReason {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
+
+/// A unit enum's serde name (`valve_opened`), as the APIs and data attributes spell it.
+pub fn snake_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The same name as a part of a Fluent id (`valve-opened`).
+pub fn fluent_part<T: Serialize>(v: &T) -> String {
+    snake_name(v).replace('_', "-")
+}

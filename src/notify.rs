@@ -17,24 +17,19 @@ pub enum Delivery {
     Held { user: String },
 }
 
-/// Snake-case enum names as Fluent id parts (`valve_opened` → `valve-opened`).
-fn id_part<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
-        .unwrap_or_default()
-}
-
 fn text_for(state: &AppState, request: &ServiceRequest) -> String {
     let locale = state.locales.default_locale();
     let kind = state.locales.text(
         locale,
-        &format!("request-kind-{}", id_part(&request.kind)),
+        &format!("request-kind-{}", crate::domain::fluent_part(&request.kind)),
         &[],
     );
     let status = state.locales.text(
         locale,
-        &format!("request-status-{}", id_part(&request.status)),
+        &format!(
+            "request-status-{}",
+            crate::domain::fluent_part(&request.status)
+        ),
         &[],
     );
     let note = request

@@ -126,7 +126,7 @@ async fn results(state: &AppState, desk: &Desk, q: &AssistQuery) -> Result<Marku
         @if let Some(found) = &found {
             p.understood #assist-intent data-intent=(found.intent) data-decision=(decision(found)) {
                 (tr.ta("desk-hotline-understood", &[
-                    ("intent", intent_title(state, &desk.locale, &found.intent)),
+                    ("intent", super::page::intent_title(state, &desk.locale, &found.intent)),
                     ("confidence", format!("{:.0}", found.confidence * 100.0)),
                 ]))
                 " · " (tr.t(&format!("desk-decision-{}", decision(found).replace('_', "-"))))
@@ -154,19 +154,7 @@ async fn results(state: &AppState, desk: &Desk, q: &AssistQuery) -> Result<Marku
 }
 
 fn decision(a: &Assist) -> String {
-    serde_json::to_value(a.decision)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn intent_title(state: &AppState, locale: &str, id: &crate::domain::IntentId) -> String {
-    state
-        .engine
-        .current()
-        .catalog()
-        .intent(id)
-        .map_or_else(|| id.to_string(), |i| i.title(locale).to_owned())
+    crate::domain::snake_name(&a.decision)
 }
 
 fn account_card(tr: &Tr<'_>, a: &AccountState) -> Markup {
@@ -241,13 +229,6 @@ struct RequestView {
     status: String,
 }
 
-fn snake<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl AccountView {
     fn of(a: &AccountState) -> Self {
         let acc = a.account.as_ref().ok();
@@ -256,15 +237,15 @@ impl AccountView {
             available: acc.is_some(),
             address: acc.map(|x| x.address.clone()),
             holder_masked: acc.map(|x| x.holder_masked.clone()),
-            status: acc.map(|x| snake(&x.status)),
+            status: acc.map(|x| crate::domain::snake_name(&x.status)),
             outstanding_yuan: a.outstanding.map(|o| o.yuan()),
             open_requests: a
                 .open_requests
                 .iter()
                 .map(|r| RequestView {
                     id: r.id.to_string(),
-                    kind: snake(&r.kind),
-                    status: snake(&r.status),
+                    kind: crate::domain::snake_name(&r.kind),
+                    status: crate::domain::snake_name(&r.status),
                 })
                 .collect(),
         }

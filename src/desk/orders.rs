@@ -40,19 +40,6 @@ fn district(desk: &Desk) -> Option<&str> {
     desk.user.area.as_deref()
 }
 
-/// Snake-case enum names, as the service and the page's data attributes spell them.
-fn snake<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// Fluent ids use dashes where the enum names have underscores.
-fn id_part<T: serde::Serialize>(v: &T) -> String {
-    snake(v).replace('_', "-")
-}
-
 async fn orders_page(desk: Desk, State(state): State<AppState>) -> Result<Response, DeskError> {
     desk.require(Role::Station)?;
     Ok(page(&state, &desk, StatusCode::OK, None).await)
@@ -138,14 +125,14 @@ fn last_note(r: &ServiceRequest) -> Option<&str> {
 fn card(tr: &Tr<'_>, desk: &Desk, o: &WorkOrder) -> Markup {
     let r = &o.request;
     html! {
-        li.card.order data-id=(r.id) data-status=(snake(&r.status)) data-kind=(snake(&r.kind))
+        li.card.order data-id=(r.id) data-status=(crate::domain::snake_name(&r.status)) data-kind=(crate::domain::snake_name(&r.kind))
             data-urgent=(r.urgent) {
             div.head {
                 strong.id { (r.id) }
                 @if r.urgent { span.urgent { (tr.t("desk-orders-urgent")) } }
-                span.status { (tr.t(&format!("request-status-{}", id_part(&r.status)))) }
+                span.status { (tr.t(&format!("request-status-{}", crate::domain::fluent_part(&r.status)))) }
             }
-            div.what { (tr.t(&format!("request-kind-{}", id_part(&r.kind)))) " · " (o.holder_masked) }
+            div.what { (tr.t(&format!("request-kind-{}", crate::domain::fluent_part(&r.kind)))) " · " (o.holder_masked) }
             div.where {
                 div.address { (o.address) }
                 div.estate { (o.estate) " · " (o.district) }
@@ -159,10 +146,10 @@ fn card(tr: &Tr<'_>, desk: &Desk, o: &WorkOrder) -> Markup {
                 @for s in station_steps(r.kind, r.status) {
                     form.step method="post" action={ "/desk/orders/" (r.id) "/step" } {
                         (csrf(desk))
-                        input type="hidden" name="status" value=(snake(&s));
+                        input type="hidden" name="status" value=(crate::domain::snake_name(&s));
                         input name="note" maxlength=(NOTE_MAX) placeholder=(tr.t("desk-orders-note"));
-                        button.step type="submit" data-step=(snake(&s)) {
-                            (tr.t(&format!("desk-orders-step-{}", id_part(&s))))
+                        button.step type="submit" data-step=(crate::domain::snake_name(&s)) {
+                            (tr.t(&format!("desk-orders-step-{}", crate::domain::fluent_part(&s))))
                         }
                     }
                 }
@@ -259,8 +246,11 @@ async fn step(
     }
     // One key per request and step: clicks that race past the check above still make one
     // change in the service.
-    let key = IdempotencyKey::parse(format!("desk-step-{id}-{}", snake(&target)))
-        .map_err(DeskError::internal)?;
+    let key = IdempotencyKey::parse(format!(
+        "desk-step-{id}-{}",
+        crate::domain::snake_name(&target)
+    ))
+    .map_err(DeskError::internal)?;
     let note: String = f.note.trim().chars().take(NOTE_MAX).collect();
     let update = StatusUpdate {
         idempotency_key: key,

@@ -156,3 +156,13 @@ pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> 
 pub fn raw(s: &'static str) -> PreEscaped<&'static str> {
     PreEscaped(s)
 }
+
+/// An intent's title in the page's language (its id when the intent is gone).
+pub fn intent_title(state: &AppState, locale: &str, id: &crate::domain::IntentId) -> String {
+    state
+        .engine
+        .current()
+        .catalog()
+        .intent(id)
+        .map_or_else(|| id.to_string(), |i| i.title(locale).to_owned())
+}

@@ -16,7 +16,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
 use super::auth::{Desk, DeskError};
-use super::page::{csrf, layout, Tr};
+use super::page::{csrf, intent_title, layout, Tr};
 use super::users::{self, Role};
 use crate::app::AppState;
 use crate::dialogue::{Direction, TranscriptLine};
@@ -87,15 +87,6 @@ fn reason(tr: &Tr<'_>, h: &Handoff) -> String {
         "desk-reason-{}",
         h.reason.as_str().replace('_', "-")
     ))
-}
-
-fn intent_title(state: &AppState, locale: &str, id: &crate::domain::IntentId) -> String {
-    state
-        .engine
-        .current()
-        .catalog()
-        .intent(id)
-        .map_or_else(|| id.to_string(), |i| i.title(locale).to_owned())
 }
 
 async fn queue_page(desk: Desk, State(state): State<AppState>) -> Result<Markup, DeskError> {
@@ -325,16 +316,16 @@ fn account(tr: &Tr<'_>, a: &AccountState) -> Markup {
                 Ok(acc) => {
                     strong { (acc.no) } " " (acc.address)
                     ul {
-                        li { (tr.t(&format!("desk-account-{}", serde_json::to_value(acc.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))) }
+                        li { (tr.t(&format!("desk-account-{}", crate::domain::snake_name(&acc.status)))) }
                         @if let Some(o) = a.outstanding {
                             li.arrears data-fen=(o.0) { (tr.ta("desk-outstanding", &[("yuan", o.yuan())])) }
                         }
                         @for r in &a.open_requests {
                             li.request {
                                 (r.id) " · "
-                                (tr.t(&format!("request-kind-{}", id_part(&r.kind))))
+                                (tr.t(&format!("request-kind-{}", crate::domain::fluent_part(&r.kind))))
                                 " · "
-                                (tr.t(&format!("request-status-{}", id_part(&r.status))))
+                                (tr.t(&format!("request-status-{}", crate::domain::fluent_part(&r.status))))
                             }
                         }
                     }
@@ -343,13 +334,6 @@ fn account(tr: &Tr<'_>, a: &AccountState) -> Markup {
             }
         }
     }
-}
-
-fn id_part<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
-        .unwrap_or_default()
 }
 
 fn transcript(tr: &Tr<'_>, lines: &[TranscriptLine]) -> Markup {
