@@ -7,6 +7,7 @@ pub mod auth;
 pub mod demo;
 mod hotline;
 mod login;
+mod office;
 mod orders;
 pub mod page;
 mod queue;
@@ -49,6 +50,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(queue::router())
         .merge(hotline::router())
         .merge(orders::router())
+        .merge(office::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf_guard,

@@ -18,6 +18,6 @@ pub use events::{DeskEvent, Events};
 pub use lifecycle::{close, deliver, escalated, rate, resident_wrote, window, Window};
 pub use settings::{HandoffSettings, OpeningHours};
 pub use store::{
-    store_for, Handoff, HandoffError, HandoffStore, NewHandoff, Opened, Snapshot, Status,
-    Understood,
+    store_for, Handoff, HandoffError, HandoffStats, HandoffStore, NewHandoff, Opened, Snapshot,
+    Status, Understood,
 };

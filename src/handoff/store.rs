@@ -104,6 +104,31 @@ pub struct Handoff {
     pub rating: Option<i64>,
 }
 
+/// How handoffs went over a period, for the office: why residents were handed over, how
+/// agents closed them, and what residents thought of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HandoffStats {
+    /// Handoffs opened in the period per reason, most frequent first.
+    pub by_reason: Vec<(EscalationReason, i64)>,
+    /// Handoffs closed in the period per resolution code, most frequent first.
+    pub by_resolution: Vec<(String, i64)>,
+    /// Ratings of handoffs closed in the period: how many residents gave 1, 2, … 5.
+    pub ratings: [i64; 5],
+}
+
+impl HandoffStats {
+    pub fn rated(&self) -> i64 {
+        self.ratings.iter().sum()
+    }
+
+    /// `None` before the first rating.
+    pub fn average_rating(&self) -> Option<f64> {
+        let n = self.rated();
+        let sum: i64 = self.ratings.iter().zip(1..).map(|(c, r)| c * r).sum();
+        (n > 0).then(|| sum as f64 / n as f64)
+    }
+}
+
 /// The result of an escalation: a new handoff, or the resident's open one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Opened {
@@ -158,6 +183,9 @@ pub trait HandoffStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// The resident's rating of a closed handoff, once.
     async fn rate(&self, id: i64, rating: i64, at: DateTime<Utc>) -> Result<bool, HandoffError>;
+
+    /// Handoffs opened (reasons) and closed (resolutions, ratings) since `since`.
+    async fn stats(&self, since: DateTime<Utc>) -> Result<HandoffStats, HandoffError>;
 }
 
 pub fn store_for(db: &Database) -> std::sync::Arc<dyn HandoffStore> {
@@ -193,6 +221,16 @@ const CLOSE: &str = "UPDATE handoffs SET status = 'closed', closed_at = $3, clos
      resolution = $4, note = $5 WHERE id = $1 AND status = 'claimed' AND claimed_by = $2";
 const RATE: &str = "UPDATE handoffs SET rating = $2, rated_at = $3 \
      WHERE id = $1 AND status = 'closed' AND rating IS NULL";
+
+// Counted per value rather than averaged in SQL: PostgreSQL's AVG of an integer is a
+// NUMERIC, which would need a decimal type to read.
+const BY_REASON: &str = "SELECT reason AS k, COUNT(*) AS n FROM handoffs \
+     WHERE created_at >= $1 GROUP BY reason ORDER BY n DESC, reason";
+const BY_RESOLUTION: &str = "SELECT resolution AS k, COUNT(*) AS n FROM handoffs \
+     WHERE status = 'closed' AND closed_at >= $1 AND resolution IS NOT NULL \
+     GROUP BY resolution ORDER BY n DESC, resolution";
+const BY_RATING: &str = "SELECT rating AS k, COUNT(*) AS n FROM handoffs \
+     WHERE status = 'closed' AND closed_at >= $1 AND rating IS NOT NULL GROUP BY rating";
 
 fn decode_err<E: std::fmt::Display>(e: E) -> HandoffError {
     HandoffError::Decode(e.to_string())
@@ -400,6 +438,40 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn stats(&self, since: DateTime<Utc>) -> Result<HandoffStats, HandoffError> {
+                let mut stats = HandoffStats::default();
+                for r in sqlx::query(BY_REASON)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let reason: String = r.try_get("k")?;
+                    let reason = EscalationReason::parse(&reason)
+                        .ok_or_else(|| decode_err(format!("reason `{reason}`")))?;
+                    stats.by_reason.push((reason, r.try_get("n")?));
+                }
+                for r in sqlx::query(BY_RESOLUTION)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    stats.by_resolution.push((r.try_get("k")?, r.try_get("n")?));
+                }
+                for r in sqlx::query(BY_RATING)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let rating: i64 = r.try_get("k")?;
+                    let slot = usize::try_from(rating - 1)
+                        .ok()
+                        .and_then(|i| stats.ratings.get_mut(i))
+                        .ok_or_else(|| decode_err(format!("rating {rating}")))?;
+                    *slot = r.try_get("n")?;
+                }
+                Ok(stats)
             }
         }
     };

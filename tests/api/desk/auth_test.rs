@@ -14,6 +14,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/desk/hotline/results?text=x", "agent"),
     ("/desk/orders", "station"),
     ("/desk/orders/list", "station"),
+    ("/desk/office", "curator"),
 ];
 
 #[tokio::test]
@@ -50,7 +51,7 @@ async fn anonymous_requests_are_sent_to_the_login_or_refused() {
 #[tokio::test]
 async fn each_role_sees_only_its_pages() {
     let (app, _fake) = desk_app().await;
-    for name in ["agent", "station"] {
+    for name in ["agent", "station", "curator"] {
         let desk = DeskClient::login(&app, name, DEMO_PASSWORD).await;
         for (path, role) in PAGES {
             let res = desk.get(path).await;

@@ -8,6 +8,7 @@ mod browser_test;
 mod handoff_test;
 mod hotline_test;
 mod orders_test;
+mod pages_test;
 
 use std::path::Path;
 
