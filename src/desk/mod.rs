@@ -3,6 +3,7 @@
 //! build step; `static/desk.js` (ours, no library) adds live updates over server-sent
 //! events and one-click insertion of suggested replies.
 
+mod admin;
 pub mod auth;
 pub mod demo;
 mod hotline;
@@ -51,6 +52,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(hotline::router())
         .merge(orders::router())
         .merge(office::router())
+        .merge(admin::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf_guard,

@@ -82,12 +82,7 @@ pub struct NewUser {
 
 impl NewUser {
     pub fn validate(&self) -> Result<(), UserError> {
-        let ok = (2..=32).contains(&self.name.len())
-            && self
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-        if !ok {
+        if !valid_name(&self.name) {
             return Err(UserError::Invalid(
                 "a user name has 2 to 32 letters, digits, dots, dashes or underscores".into(),
             ));
@@ -97,6 +92,15 @@ impl NewUser {
         }
         Ok(())
     }
+}
+
+/// Whether `name` may be a login name: 2 to 32 ASCII letters, digits, `.`, `-` or `_`, so
+/// it is typed the same on every keyboard and never needs escaping.
+pub fn valid_name(name: &str) -> bool {
+    (2..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 /// Shortest password accepted.

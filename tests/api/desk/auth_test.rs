@@ -15,6 +15,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/desk/orders", "station"),
     ("/desk/orders/list", "station"),
     ("/desk/office", "curator"),
+    ("/desk/users", "admin"),
 ];
 
 #[tokio::test]
@@ -37,6 +38,8 @@ async fn anonymous_requests_are_sent_to_the_login_or_refused() {
         "/desk/handoffs/1/reply",
         "/desk/orders/R20261124001/step",
         "/desk/logout",
+        "/desk/users",
+        "/desk/users/1/disable",
     ] {
         let res = client
             .post(app.url(path))
@@ -51,7 +54,7 @@ async fn anonymous_requests_are_sent_to_the_login_or_refused() {
 #[tokio::test]
 async fn each_role_sees_only_its_pages() {
     let (app, _fake) = desk_app().await;
-    for name in ["agent", "station", "curator"] {
+    for name in ["agent", "station", "curator", "admin"] {
         let desk = DeskClient::login(&app, name, DEMO_PASSWORD).await;
         for (path, role) in PAGES {
             let res = desk.get(path).await;

@@ -1,9 +1,13 @@
-//! The office's page, driven over HTTP as a browser would.
+//! The office's page and the admin's user page, driven over HTTP as a browser would, and
+//! both read on a phone in Chromium.
+
+use std::time::Duration;
 
 use chrono::{Duration as Age, Utc};
 use heatdesk::desk::users::{self, NewUser, Role};
 use heatdesk::domain::EscalationReason;
 use heatdesk::handoff::{self, NewHandoff, Snapshot};
+use reqwest::header;
 
 use super::{desk_app, DeskClient, Resident, DEMO_PASSWORD};
 use crate::helpers::{all_databases, TestApp};
@@ -200,4 +204,268 @@ async fn handoff_stats_count_the_period_on_every_backend() {
         assert!(empty.by_reason.is_empty() && empty.by_resolution.is_empty());
         assert_eq!(empty.average_rating(), None);
     }
+}
+
+async fn user_id(app: &TestApp, name: &str) -> i64 {
+    users::store_for(&app.state.db)
+        .by_name(name)
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_user_who_can_then_sign_in() {
+    let (app, _fake) = desk_app().await;
+    let admin = DeskClient::login(&app, "admin", DEMO_PASSWORD).await;
+    let page = admin.page("/desk/users").await;
+    assert!(page.contains("data-name=\"agent\""), "the users are listed");
+    assert!(
+        page.contains("action=\"/desk/users\""),
+        "the add form is there"
+    );
+
+    let form = [
+        ("name", "zhao.min"),
+        ("display_name", "客服 赵敏"),
+        ("role", "agent"),
+        ("area", ""),
+        ("password", "long-enough-1"),
+    ];
+    let res = admin.post("/desk/users", &form).await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(to.starts_with("/desk/users?done=created"), "{to}");
+    let page = admin.page(&to).await;
+    assert!(
+        page.contains(&text(
+            &app,
+            "desk-users-done-created",
+            &[("name", "zhao.min")]
+        )),
+        "{page}"
+    );
+    assert!(page.contains("data-name=\"zhao.min\""));
+
+    let (user, _) = users::store_for(&app.state.db)
+        .by_name("zhao.min")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.role, Role::Agent);
+    assert_eq!(user.display_name, "客服 赵敏");
+    assert_eq!(user.area, None);
+    let zhao = DeskClient::login(&app, "zhao.min", "long-enough-1").await;
+    assert_eq!(zhao.get("/desk/queue").await.status(), 200);
+    assert_eq!(zhao.get("/desk/users").await.status(), 403, "an agent only");
+
+    // The same name again: the page says why and keeps what was typed.
+    let res = admin
+        .post(
+            "/desk/users",
+            &[
+                ("name", "zhao.min"),
+                ("display_name", "另一个赵敏"),
+                ("role", "curator"),
+                ("area", ""),
+                ("password", "long-enough-2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(&text(&app, "desk-users-error-exists", &[])),
+        "{page}"
+    );
+    assert!(page.contains("value=\"另一个赵敏\""), "{page}");
+    assert!(page.contains("value=\"curator\" selected"), "{page}");
+    assert!(
+        !page.contains("long-enough-2"),
+        "a password is never echoed"
+    );
+    assert!(DeskClient::try_login(&app, "zhao.min", "long-enough-2")
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_user_the_form_refuses_is_not_created() {
+    let (app, _fake) = desk_app().await;
+    let admin = DeskClient::login(&app, "admin", DEMO_PASSWORD).await;
+    let before = users::store_for(&app.state.db).list().await.unwrap().len();
+    let cases = [
+        (
+            "zhang san",
+            "张三",
+            "agent",
+            "long-enough-1",
+            "desk-users-error-name",
+        ),
+        (
+            "zhang",
+            "  ",
+            "agent",
+            "long-enough-1",
+            "desk-users-error-display-name",
+        ),
+        (
+            "zhang",
+            "张三",
+            "boss",
+            "long-enough-1",
+            "desk-users-error-role",
+        ),
+        (
+            "zhang",
+            "张三",
+            "agent",
+            "short",
+            "desk-users-error-password",
+        ),
+    ];
+    for (name, display, role, password, error) in cases {
+        let res = admin
+            .post(
+                "/desk/users",
+                &[
+                    ("name", name),
+                    ("display_name", display),
+                    ("role", role),
+                    ("password", password),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{error}");
+        let page = res.text().await.unwrap();
+        let message = text(&app, error, &[("min", "8")]);
+        assert!(page.contains(&message), "{error}: {page}");
+    }
+    assert_eq!(
+        users::store_for(&app.state.db).list().await.unwrap().len(),
+        before
+    );
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_session_until_enabled() {
+    let (app, _fake) = desk_app().await;
+    let admin = DeskClient::login(&app, "admin", DEMO_PASSWORD).await;
+    let agent2 = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+    assert_eq!(agent2.get("/desk/queue").await.status(), 200);
+    let id = user_id(&app, "agent2").await;
+
+    let res = admin.post(&format!("/desk/users/{id}/disable"), &[]).await;
+    assert_eq!(res.status(), 303);
+    let res = agent2.get("/desk/queue").await;
+    assert_eq!(res.status(), 303, "the open session is over");
+    assert!(location(&res).starts_with("/desk/login"));
+    assert!(DeskClient::try_login(&app, "agent2", DEMO_PASSWORD)
+        .await
+        .is_none());
+    let page = admin.page("/desk/users").await;
+    assert!(page.contains(&format!(
+        "data-id=\"{id}\" data-name=\"agent2\" data-disabled=\"true\""
+    )));
+    assert!(page.contains(&format!("action=\"/desk/users/{id}/enable\"")));
+
+    let res = admin.post(&format!("/desk/users/{id}/enable"), &[]).await;
+    assert_eq!(res.status(), 303);
+    let back = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+    assert_eq!(back.get("/desk/queue").await.status(), 200);
+
+    // Only an admin may, and only users that exist.
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let res = agent.post(&format!("/desk/users/{id}/disable"), &[]).await;
+    assert_eq!(res.status(), 403);
+    let res = admin.post("/desk/users/99999/disable", &[]).await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn an_admin_cannot_disable_themself() {
+    let (app, _fake) = desk_app().await;
+    let admin = DeskClient::login(&app, "admin", DEMO_PASSWORD).await;
+    let id = user_id(&app, "admin").await;
+    let page = admin.page("/desk/users").await;
+    assert!(
+        !page.contains(&format!("action=\"/desk/users/{id}/disable\"")),
+        "no button to lock oneself out"
+    );
+    let res = admin.post(&format!("/desk/users/{id}/disable"), &[]).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(&text(&app, "desk-users-error-yourself", &[])),
+        "{page}"
+    );
+    assert_eq!(
+        admin.get("/desk/users").await.status(),
+        200,
+        "still signed in"
+    );
+    assert!(
+        !users::store_for(&app.state.db)
+            .get(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+}
+
+/// On a 412-pixel phone neither page scrolls sideways nor squeezes a column: wide tables
+/// become cards.
+#[tokio::test]
+async fn the_office_and_user_pages_fit_a_phone() {
+    let Some(b) = crate::browser::browser().await else {
+        return;
+    };
+    let (app, fake) = desk_app().await;
+    Resident::new(&app.state, "o-phone").says(NONSENSE).await;
+    rated_handoff(&app, &fake, "5").await;
+    for (name, path, marker) in [
+        ("curator", "/desk/office", "#closed"),
+        ("admin", "/desk/users", "#add-user"),
+    ] {
+        b.goto(&app.url("/desk/login")).await;
+        b.fill("#name", name).await;
+        b.fill("#password", DEMO_PASSWORD).await;
+        b.click("#login").await;
+        b.wait_for("header.top", Duration::from_secs(10)).await;
+        b.goto(&app.url(path)).await;
+        b.wait_for(marker, Duration::from_secs(5)).await;
+        let widths = b
+            .client()
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth,
+                    Math.min(...[...document.querySelectorAll('main td')]
+                        .filter(td => td.offsetParent && td.textContent.trim())
+                        .map(td => td.getBoundingClientRect().width))];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let px = |i: usize| widths[i].as_f64().unwrap();
+        let (scroll, inner, narrowest) = (px(0), px(1), px(2));
+        assert!(
+            scroll <= inner,
+            "{path} is {scroll}px wide on a {inner}px phone"
+        );
+        // A squeezed column breaks even two-character words over two lines.
+        assert!(
+            narrowest >= 100.0,
+            "{path} has a {narrowest}px column on a {inner}px phone"
+        );
+        b.screenshot(&format!("desk-{name}-phone")).await;
+        b.click("header.top button.link").await;
+        b.wait_for("#login", Duration::from_secs(10)).await;
+    }
+    b.close().await;
 }
