@@ -52,12 +52,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_in(tempfile::tempdir().unwrap(), adjust).await
+}
+
+/// Builds heatdesk on the SQLite file in `dir`, which may already hold data (written by
+/// the command line, say).
+pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     // Logs only when asked for (RUST_LOG=…), captured per test.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let dir = tempfile::tempdir().unwrap();
     let mut s = settings(dir.path());
     adjust(&mut s);
     let state = AppState::build(s).await.unwrap();

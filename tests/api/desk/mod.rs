@@ -9,6 +9,7 @@ mod handoff_test;
 mod hotline_test;
 mod orders_test;
 mod pages_test;
+mod user_cli_test;
 
 use std::path::Path;
 
