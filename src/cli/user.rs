@@ -1,4 +1,5 @@
-//! `heatdesk user`: desk accounts from the command line (the first admin has no page yet).
+//! `heatdesk user`: desk accounts from the command line, where the first admin comes from
+//! (later ones can be added on `/desk/users`).
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
