@@ -9,11 +9,11 @@ use chrono::{Duration, Utc};
 use maud::{html, Markup};
 
 use super::auth::{Desk, DeskError};
-use super::page::{layout, Tr};
+use super::page::{intent_title, layout, Tr};
 use super::queue::RESOLUTIONS;
 use super::users::Role;
 use crate::app::AppState;
-use crate::domain::{EscalationReason, IntentId};
+use crate::domain::{fluent_part, EscalationReason, IntentId};
 use crate::handoff::{self, lifecycle::local, HandoffStats};
 use crate::storage::ClassificationLog;
 
@@ -135,7 +135,7 @@ fn unanswered_table(state: &AppState, tr: &Tr<'_>, rows: &[ClassificationLog]) -
                         td data-label=(tr.t("desk-office-time")) { (local(c.at)) }
                         td.text data-label=(tr.t("desk-office-text")) { (c.text_masked) }
                         td data-label=(tr.t("desk-office-guess")) {
-                            (intent_title(state, tr.locale, &c.intent))
+                            (logged_intent(state, tr.locale, &c.intent))
                             " " span.decision { (decision(tr, &c.decision)) }
                         }
                         td data-label=(tr.t("desk-office-confidence")) { (format!("{:.0}%", c.confidence * 100.0)) }
@@ -184,7 +184,7 @@ fn stats_cards(tr: &Tr<'_>, stats: &HandoffStats) -> Markup {
 }
 
 fn reason(tr: &Tr<'_>, r: EscalationReason) -> String {
-    tr.t(&format!("desk-reason-{}", r.as_str().replace('_', "-")))
+    tr.t(&format!("desk-reason-{}", fluent_part(&r)))
 }
 
 /// Codes no longer offered keep showing as they were stored.
@@ -204,17 +204,7 @@ fn decision(tr: &Tr<'_>, d: &str) -> String {
     }
 }
 
-/// The log keeps ids; an intent removed since shows by its id.
-fn intent_title(state: &AppState, locale: &str, id: &str) -> String {
-    IntentId::parse(id)
-        .ok()
-        .and_then(|i| {
-            state
-                .engine
-                .current()
-                .catalog()
-                .intent(&i)
-                .map(|i| i.title(locale).to_owned())
-        })
-        .unwrap_or_else(|| id.to_owned())
+/// The log keeps ids as text, written by whichever catalogue was live then.
+fn logged_intent(state: &AppState, locale: &str, id: &str) -> String {
+    IntentId::parse(id).map_or_else(|_| id.to_owned(), |i| intent_title(state, locale, &i))
 }
