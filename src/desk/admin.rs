@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/users", get(users_page).post(add))
         .route("/desk/users/{id}/disable", post(disable))
         .route("/desk/users/{id}/enable", post(enable))
+        .route("/desk/users/{id}/unlock", post(unlock))
 }
 
 /// Why a change was refused; each is a Fluent id `desk-users-error-<code>`.
@@ -83,11 +84,13 @@ async fn users_page(
     // put its own words on the page.
     let id = q.id.and_then(|id| id.parse::<i64>().ok());
     let notice = match (q.done.as_deref(), id) {
-        (Some(d @ ("created" | "disabled" | "enabled")), Some(id)) => store_for(&state.db)
-            .get(id)
-            .await
-            .map_err(DeskError::internal)?
-            .map(|u| tr.ta(&format!("desk-users-done-{d}"), &[("name", u.name)])),
+        (Some(d @ ("created" | "disabled" | "enabled" | "unlocked")), Some(id)) => {
+            store_for(&state.db)
+                .get(id)
+                .await
+                .map_err(DeskError::internal)?
+                .map(|u| tr.ta(&format!("desk-users-done-{d}"), &[("name", u.name)]))
+        }
         _ => None,
     };
     render(&state, &desk, None, notice, &AddForm::default()).await
@@ -109,6 +112,18 @@ async fn render(
         .await
         .map_err(DeskError::internal)?;
     let chosen_role = Role::parse(&form.role).unwrap_or(Role::Agent);
+    // Users locked after wrong passwords, and until when.
+    let now = chrono::Utc::now();
+    let mut locked = std::collections::HashMap::new();
+    for u in &all {
+        if let Some(until) = store_for(&state.db)
+            .locked_until(u.id, now)
+            .await
+            .map_err(DeskError::internal)?
+        {
+            locked.insert(u.id, until);
+        }
+    }
     let body = html! {
         @if let Some(r) = refusal {
             p.error #refusal role="alert" data-code=(r.code()) {
@@ -134,6 +149,13 @@ async fn render(
                         td data-label=(tr.t("desk-users-area")) { (u.area.as_deref().unwrap_or("")) }
                         td.state data-label=(tr.t("desk-users-state")) {
                             @if u.disabled { span.failed { (tr.t("desk-users-disabled")) } }
+                            @else if let Some(until) = locked.get(&u.id) {
+                                span.failed.locked { (tr.ta("desk-users-locked", &[("until", crate::handoff::lifecycle::local(*until))])) }
+                                form method="post" action={ "/desk/users/" (u.id) "/unlock" } {
+                                    (csrf(desk))
+                                    button.unlock type="submit" { (tr.t("desk-users-unlock")) }
+                                }
+                            }
                             @else { (tr.t("desk-users-active")) }
                         }
                         td {
@@ -283,6 +305,25 @@ async fn enable(
     Path(id): Path<i64>,
 ) -> Result<Response, DeskError> {
     set_disabled(desk, state, id, false).await
+}
+
+/// Lifts the lock that wrong passwords put on a user (they called the admin).
+async fn unlock(
+    desk: Desk,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, DeskError> {
+    desk.require(Role::Admin)?;
+    let store = store_for(&state.db);
+    if store.get(id).await.map_err(DeskError::internal)?.is_none() {
+        return Err(DeskError::NotFound);
+    }
+    store
+        .login_succeeded(id)
+        .await
+        .map_err(DeskError::internal)?;
+    tracing::info!(admin = desk.user.id, user = id, "desk user unlocked");
+    Ok(done("unlocked", id))
 }
 
 async fn set_disabled(

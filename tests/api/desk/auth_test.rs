@@ -198,4 +198,31 @@ async fn five_wrong_passwords_lock_the_user_for_a_while() {
         .is_none());
     // Other users are not affected.
     DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+
+    // The admin sees the lock and lifts it; only an admin may.
+    let admin = DeskClient::login(&app, "admin", DEMO_PASSWORD).await;
+    let page = admin.page("/desk/users").await;
+    assert!(
+        page.contains("class=\"failed locked\""),
+        "the lock is shown"
+    );
+    let id = heatdesk::desk::users::store_for(&app.state.db)
+        .by_name("agent")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    let agent2 = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+    let path = format!("/desk/users/{id}/unlock");
+    assert_eq!(agent2.post(&path, &[]).await.status(), 403);
+    assert!(DeskClient::try_login(&app, "agent", DEMO_PASSWORD)
+        .await
+        .is_none());
+    assert_eq!(admin.post(&path, &[]).await.status(), 303);
+    DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    assert_eq!(
+        admin.post("/desk/users/99999/unlock", &[]).await.status(),
+        404
+    );
 }
