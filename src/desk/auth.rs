@@ -191,7 +191,12 @@ impl FromRequestParts<AppState> for Desk {
     type Rejection = DeskError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, DeskError> {
-        match session_of(state, &parts.headers).await {
+        // The CSRF guard has read it already for every state-changing request.
+        let session = match parts.extensions.get::<users::Session>() {
+            Some(s) => Some(s.clone()),
+            None => session_of(state, &parts.headers).await,
+        };
+        match session {
             Some(s) => Ok(Desk {
                 user: s.user,
                 csrf: s.csrf,
@@ -211,12 +216,16 @@ impl FromRequestParts<AppState> for Desk {
 /// Refuses a state-changing request whose CSRF token (the `x-csrf-token` header, or the
 /// `_csrf` field of a form) does not match the session's, or for the login form, the
 /// login cookie's. Runs before any handler, so no form can forget it.
-pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn csrf_guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
     let expected = match session_of(&state, req.headers()).await {
-        Some(s) => Some(s.csrf),
+        Some(s) => {
+            let csrf = s.csrf.clone();
+            req.extensions_mut().insert(s);
+            Some(csrf)
+        }
         None => cookie(req.headers(), LOGIN_CSRF_COOKIE),
     };
     let header_token = req

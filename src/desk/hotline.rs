@@ -105,16 +105,10 @@ async fn results(state: &AppState, desk: &Desk, q: &AssistQuery) -> Result<Marku
     };
     let account = match q.account.trim() {
         "" => None,
-        raw => Some(
-            AccountNo::parse(raw.to_owned())
-                .map(|no| async move { context::account_state(state, no).await })
-                .map_err(|_| raw.to_owned()),
-        ),
-    };
-    let account = match account {
-        Some(Ok(fut)) => Some(Ok(fut.await)),
-        Some(Err(raw)) => Some(Err(raw)),
-        None => None,
+        raw => Some(match AccountNo::parse(raw.to_owned()) {
+            Ok(no) => Ok(context::account_state(state, no).await),
+            Err(_) => Err(raw.to_owned()),
+        }),
     };
     Ok(html! {
         @if let Some(a) = &account {

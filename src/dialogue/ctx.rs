@@ -32,6 +32,8 @@ pub(super) struct Ctx<'a> {
     pub next_seq: u64,
     /// The first thing the classifier made of this turn's message, for the transcript.
     pub understood: std::sync::Mutex<Option<(IntentId, f32)>>,
+    /// The message had a word of an unhappy resident.
+    pub negative: bool,
 }
 
 impl Ctx<'_> {

@@ -162,15 +162,16 @@ impl Dialogue {
                 escalation: None,
                 next_seq: conv.next_seq,
                 understood: std::sync::Mutex::new(None),
+                negative: false,
             };
             let mut current = conv.state;
             if self.timed_out(&current, idle_since, turn.at) {
                 cx.say("dialogue-timeout-restart", &[]);
                 current = State::Idle;
             }
-            let negative = conv.negative + u32::from(self.is_negative(&turn));
             let before = current.clone();
             let next = turn::step(&mut cx, current, &turn.inbound).await?;
+            let negative = conv.negative + u32::from(cx.negative);
             let limit = self.state.settings.handoff.negative_messages;
             if limit > 0 && negative >= limit {
                 cx.escalate(EscalationReason::Negative, None, None);
@@ -373,19 +374,6 @@ impl Dialogue {
                 .map(|f| f.accounts.iter().map(|a| a.to_string()).collect())
                 .unwrap_or_default(),
         }
-    }
-
-    fn is_negative(&self, turn: &Turn) -> bool {
-        let text = match &turn.inbound {
-            Inbound::Text(t) => t.as_str(),
-            Inbound::Voice {
-                recognition: Some(t),
-            } => t.as_str(),
-            _ => return false,
-        };
-        self.lexicon
-            .extract(text, turn.at.with_timezone(&crate::entities::UTILITY_TZ))
-            .negative
     }
 }
 

@@ -47,6 +47,7 @@ pub(super) async fn step(
 
 async fn text(cx: &mut Ctx<'_>, state: State, t: &str) -> Result<State, DialogueError> {
     let entities = cx.d.lexicon.extract(t, cx.at.with_timezone(&UTILITY_TZ));
+    cx.negative = entities.negative;
     if entities.cancel && !matches!(state, State::Idle) {
         cx.say("dialogue-cancelled", &[]);
         return Ok(State::Idle);
