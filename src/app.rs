@@ -5,17 +5,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
 use chrono::Utc;
 use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
 
 use crate::catalog::Sources;
 use crate::config::Settings;
+use crate::desk::users::UserStore;
+use crate::desk::DeskState;
+use crate::dialogue::{Dialogue, DialogueDeps, EscalationLimits};
+use crate::handoff::{Events, Handoffs};
 use crate::i18n::Locales;
-use crate::nlu::{self, EngineHandle, Reload};
+use crate::nlu::{self, Classifier, EngineHandle, Reload};
+use crate::notify::Notifier;
+use crate::service::http::ServiceHttp;
 use crate::service::{Outbox, ServiceApi};
 use crate::storage::{Database, Publication, Storage};
+use crate::transcript::ConversationStore;
+use crate::wechat::{DbStores, WeChatDeps};
 
-/// What every handler may use. Cheap to clone.
+/// The built parts of the application, each made once. Only this module and the command
+/// line see it: every capability gets the handles it needs, not this.
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -30,7 +41,12 @@ pub struct AppState {
     /// The WeChat API client, when the official account is configured.
     pub bot: Option<wechat_mp::Bot>,
     /// What open desk screens are told (new handoffs, new lines, moved work orders).
-    pub events: crate::handoff::Events,
+    pub events: Events,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub users: Arc<dyn UserStore>,
+    pub classifier: Classifier,
+    pub handoffs: Handoffs,
+    pub notifier: Notifier,
 }
 
 impl Settings {
@@ -53,10 +69,7 @@ impl AppState {
         let bot = match crate::wechat::config(&settings.wechat) {
             Some(wechat) => {
                 wechat.validate().context("WeChat settings")?;
-                Some(crate::wechat::bot(
-                    &wechat,
-                    &crate::wechat::DbStores::new(db.clone()),
-                ))
+                Some(crate::wechat::bot(&wechat, &DbStores::new(db.clone())))
             }
             None => None,
         };
@@ -66,12 +79,15 @@ impl AppState {
             .validate()
             .map_err(anyhow::Error::msg)
             .context("handoff settings")?;
-        let service = crate::service::from_settings(&settings, &db)
-            .await
-            .context("setting up the service API")?;
+        let service =
+            crate::service::from_settings(&settings.service, &settings.rules, settings.demo, &db)
+                .await
+                .context("setting up the service API")?;
         let outbox = Outbox::new(db.clone());
-        let locales = Locales::load(&settings.locales_dir, &settings.default_locale)
-            .context("loading locales")?;
+        let locales = Arc::new(
+            Locales::load(&settings.locales_dir, &settings.default_locale)
+                .context("loading locales")?,
+        );
         let sources = settings.sources();
         let nlu_settings = settings.nlu.clone();
         let engine = tokio::task::spawn_blocking({
@@ -80,17 +96,38 @@ impl AppState {
         })
         .await?
         .context("building the phrasebook engine")?;
-        let handle = EngineHandle::new(engine, sources, settings.nlu.clone());
+        let engine = Arc::new(EngineHandle::new(engine, sources, settings.nlu.clone()));
+        let conversations = crate::transcript::store_for(&db);
+        let events = Events::default();
+        let handoffs = Handoffs {
+            store: crate::handoff::store_for(&db),
+            conversations: conversations.clone(),
+            events: events.clone(),
+            bot: bot.clone(),
+            locales: locales.clone(),
+            service: service.clone(),
+            settings: Arc::new(settings.handoff.clone()),
+        };
+        let notifier = Notifier {
+            conversations: conversations.clone(),
+            bot: bot.clone(),
+            locales: locales.clone(),
+        };
         let state = Self {
+            classifier: Classifier::new(engine.clone(), storage.clone()),
+            users: crate::desk::users::store_for(&db),
             settings: Arc::new(settings),
-            engine: Arc::new(handle),
+            engine,
             db,
             storage,
-            locales: Arc::new(locales),
+            locales,
             service,
             outbox,
             bot,
-            events: crate::handoff::Events::default(),
+            events,
+            conversations,
+            handoffs,
+            notifier,
         };
         state
             .events
@@ -104,8 +141,49 @@ impl AppState {
                 .context("creating the sample desk users")?;
         }
         // Refuse to start on broken dialogue data rather than fail on the first message.
-        crate::dialogue::Dialogue::new(&state).context("loading the dialogue data")?;
+        state.dialogue().context("loading the dialogue data")?;
         Ok(state)
+    }
+
+    /// What a dialogue is built from.
+    pub fn dialogue_deps(&self) -> DialogueDeps {
+        let s = &self.settings;
+        DialogueDeps {
+            conversations: self.conversations.clone(),
+            classifier: self.classifier.clone(),
+            locales: self.locales.clone(),
+            service: self.service.clone(),
+            outbox: self.outbox.clone(),
+            escalate: Arc::new(self.handoffs.clone()),
+            settings: s.dialogue.clone(),
+            rules: s.rules.clone(),
+            limits: EscalationLimits {
+                failed_clarifications: s.handoff.failed_clarifications,
+                negative_messages: s.handoff.negative_messages,
+            },
+            intents_dir: s.intents_dir.clone(),
+        }
+    }
+
+    pub fn dialogue(&self) -> Result<Dialogue, crate::dialogue::DialogueError> {
+        Dialogue::new(self.dialogue_deps())
+    }
+
+    pub fn desk_state(&self) -> DeskState {
+        DeskState {
+            users: self.users.clone(),
+            handoffs: self.handoffs.clone(),
+            conversations: self.conversations.clone(),
+            classifier: self.classifier.clone(),
+            engine: self.engine.clone(),
+            storage: self.storage.clone(),
+            locales: self.locales.clone(),
+            events: self.events.clone(),
+            service: self.service.clone(),
+            notifier: self.notifier.clone(),
+            settings: self.settings.desk.clone(),
+            demo: self.settings.demo,
+        }
     }
 
     async fn record_publication(&self) {
@@ -129,7 +207,7 @@ impl AppState {
     pub fn spawn_background(&self) {
         let every = Duration::from_secs(self.settings.service.outbox_interval_secs.max(1));
         self.outbox.spawn_worker(self.service.clone(), every);
-        let users = crate::desk::users::store_for(&self.db);
+        let users = self.users.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(3600));
             loop {
@@ -179,6 +257,47 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database = ?state.storage.backend(), "heatdesk is listening");
     let events = state.events.clone();
-    crate::http::serve_with(listener, crate::http::router(state), move || events.close()).await?;
+    crate::http::serve_with(listener, router(&state), move || events.close()).await?;
     Ok(())
+}
+
+/// The whole application's routes, without a socket (tests drive it directly too): each
+/// capability's router, built from its own handles, merged here.
+pub fn router(state: &AppState) -> Router {
+    let api = Router::new()
+        .merge(crate::nlu::http::router(state.classifier.clone()))
+        .merge(crate::service::http::router(ServiceHttp {
+            service: state.service.clone(),
+            token: state.settings.service.token.clone(),
+            notifier: state.notifier.clone(),
+        }));
+    let api = crate::http::api(
+        api,
+        state.locales.clone(),
+        state.engine.clone(),
+        state.storage.clone(),
+    );
+    let mut app = api.merge(crate::desk::router(state.desk_state()));
+    // The callback speaks WeChat's protocol, not the API's JSON errors: mounted beside it.
+    if crate::wechat::config(&state.settings.wechat).is_none() {
+        tracing::info!("WeChat not configured (no callback token); /wechat not mounted");
+        return app.layer(TraceLayer::new_for_http());
+    }
+    let wechat = state.dialogue().map(|dialogue| {
+        crate::wechat::router(WeChatDeps {
+            settings: state.settings.wechat.clone(),
+            dialogue: Arc::new(dialogue),
+            locales: state.locales.clone(),
+            engine: state.engine.clone(),
+            bot: state.bot.clone(),
+            stores: DbStores::new(state.db.clone()),
+        })
+    });
+    match wechat {
+        Ok(Ok(Some(wechat))) => app = app.nest_service("/wechat", wechat),
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "WeChat callback not mounted"),
+        Err(e) => tracing::error!(error = %e, "WeChat callback not mounted: dialogue data"),
+    }
+    app.layer(TraceLayer::new_for_http())
 }

@@ -1,7 +1,6 @@
 //! Typed, layered settings: built-in defaults, then `heatdesk.toml` (or `--config FILE`),
 //! then `HEATDESK_*` environment variables.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -9,28 +8,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-/// A value that must never reach a log line or an error message.
-#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
-    }
-}
+pub use crate::domain::Secret;
+pub use crate::nlu::NluSettings;
+pub use crate::wechat::WeChatSettings;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,52 +39,6 @@ pub struct Settings {
     pub desk: crate::desk::DeskSettings,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct NluSettings {
-    /// Below this confidence the answer is `out_of_scope`.
-    pub reject_below: f32,
-    /// Between `reject_below` and this, the bot asks "did you mean 1/2/3".
-    pub clarify_below: f32,
-    /// How many ranked alternatives a classification returns.
-    pub candidates: usize,
-    /// Longest text accepted, in characters.
-    pub max_text_chars: usize,
-    /// Seconds between checks of the phrasebook files for changes (0 disables).
-    pub watch_interval_secs: u64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WeChatSettings {
-    pub token: Secret,
-    pub appid: String,
-    pub app_secret: Secret,
-    /// Absent: plaintext mode only.
-    pub aes_key: Secret,
-    /// Empty: the real API.
-    pub api_base: String,
-    /// Time a handler has before the callback answers `success` and the reply goes out
-    /// as a customer-service message (WeChat waits 5 s).
-    pub handler_deadline_ms: u64,
-    /// Pushes with an older `timestamp` are refused as replays.
-    pub replay_window_secs: u64,
-}
-
-impl Default for WeChatSettings {
-    fn default() -> Self {
-        Self {
-            token: Secret::default(),
-            appid: String::new(),
-            app_secret: Secret::default(),
-            aes_key: Secret::default(),
-            api_base: String::new(),
-            handler_deadline_ms: 4000,
-            replay_window_secs: 300,
-        }
-    }
-}
-
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -122,18 +56,6 @@ impl Default for Settings {
             dialogue: crate::dialogue::DialogueSettings::default(),
             handoff: crate::handoff::HandoffSettings::default(),
             desk: crate::desk::DeskSettings::default(),
-        }
-    }
-}
-
-impl Default for NluSettings {
-    fn default() -> Self {
-        Self {
-            reject_below: 0.30,
-            clarify_below: 0.55,
-            candidates: 3,
-            max_text_chars: 2000,
-            watch_interval_secs: 5,
         }
     }
 }

@@ -10,7 +10,7 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use fluent_syntax::ast;
 use unic_langid::LanguageIdentifier;
 
-use crate::catalog::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Severity};
 
 /// Ids the code asks for: each must exist in every locale.
 pub const REQUIRED: &[&str] = &[
@@ -208,7 +208,7 @@ pub fn check_dir(dir: &Path, extra: &[(&str, &Path)]) -> Result<Vec<Diagnostic>,
                 Ok(r) => r,
                 Err((r, errors)) => {
                     for e in errors {
-                        let line = crate::catalog::line_of_pub(&f.text, e.pos.start);
+                        let line = crate::diag::line_of(&f.text, e.pos.start);
                         err(&f.path, line, format!("Fluent syntax: {}", e.kind));
                     }
                     r

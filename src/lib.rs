@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 /// The agent desk: web pages for agents, station staff, curators and admins.
 pub mod desk;
+/// Findings about data files, printed as `file:line: message`.
+pub mod diag;
 /// Conversations with residents: state per WeChat user, forms, clarification, transactions.
 pub mod dialogue;
 /// Identifiers and values parsed at the edge.
@@ -35,5 +37,7 @@ pub mod service;
 pub mod storage;
 /// Logging set-up.
 pub mod telemetry;
+/// What a conversation leaves behind: transcript, bindings, escalations, held notices.
+pub mod transcript;
 /// The WeChat official account's callback.
 pub mod wechat;

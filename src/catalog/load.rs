@@ -8,8 +8,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::diag::{line_of, Diagnostic, Diagnostics};
 use super::model::*;
+use crate::diag::{line_of, Diagnostic, Diagnostics};
 use crate::domain::{EntryId, EscalationReason, IntentId, CONTRACT_INTENTS};
 use crate::i18n;
 
@@ -365,7 +365,7 @@ fn load_synonyms(l: &mut Loader, dir: &Path) -> Vec<SynonymSet> {
 
 /// Text as compared for collisions: case, width, spaces and punctuation do not matter.
 pub(crate) fn collision_key(text: &str) -> String {
-    crate::nlu::text::normalize(text)
+    crate::domain::normalize(text)
         .chars()
         .filter(|c| c.is_alphanumeric())
         .collect()

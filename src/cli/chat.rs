@@ -10,7 +10,7 @@ pub async fn run(settings: Settings, user: &str) -> anyhow::Result<ExitCode> {
     let locale = settings.default_locale.clone();
     let state = crate::app::AppState::build(settings).await?;
     state.spawn_background();
-    let dialogue = crate::dialogue::Dialogue::new(&state)?;
+    let dialogue = state.dialogue()?;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut n = 0u32;
     while let Some(line) = lines.next_line().await? {

@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::auth::{Desk, DeskError};
 use super::page::{csrf, layout, Tr};
-use super::users::{self, hash_password, store_for, NewUser, Role, UserError, MIN_PASSWORD};
-use crate::app::AppState;
+use super::users::{self, hash_password, NewUser, Role, UserError, MIN_PASSWORD};
+use super::DeskState;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<DeskState> {
     Router::new()
         .route("/desk/users", get(users_page).post(add))
         .route("/desk/users/{id}/disable", post(disable))
@@ -72,7 +72,7 @@ struct AddForm {
 
 async fn users_page(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Query(q): Query<Done>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Admin)?;
@@ -84,20 +84,19 @@ async fn users_page(
     // put its own words on the page.
     let id = q.id.and_then(|id| id.parse::<i64>().ok());
     let notice = match (q.done.as_deref(), id) {
-        (Some(d @ ("created" | "disabled" | "enabled" | "unlocked")), Some(id)) => {
-            store_for(&state.db)
-                .get(id)
-                .await
-                .map_err(DeskError::internal)?
-                .map(|u| tr.ta(&format!("desk-users-done-{d}"), &[("name", u.name)]))
-        }
+        (Some(d @ ("created" | "disabled" | "enabled" | "unlocked")), Some(id)) => state
+            .users
+            .get(id)
+            .await
+            .map_err(DeskError::internal)?
+            .map(|u| tr.ta(&format!("desk-users-done-{d}"), &[("name", u.name)])),
         _ => None,
     };
     render(&state, &desk, None, notice, &AddForm::default()).await
 }
 
 async fn render(
-    state: &AppState,
+    state: &DeskState,
     desk: &Desk,
     refusal: Option<Refusal>,
     notice: Option<String>,
@@ -107,16 +106,14 @@ async fn render(
         state,
         locale: &desk.locale,
     };
-    let all = store_for(&state.db)
-        .list()
-        .await
-        .map_err(DeskError::internal)?;
+    let all = state.users.list().await.map_err(DeskError::internal)?;
     let chosen_role = Role::parse(&form.role).unwrap_or(Role::Agent);
     // Users locked after wrong passwords, and until when.
     let now = chrono::Utc::now();
     let mut locked = std::collections::HashMap::new();
     for u in &all {
-        if let Some(until) = store_for(&state.db)
+        if let Some(until) = state
+            .users
             .locked_until(u.id, now)
             .await
             .map_err(DeskError::internal)?
@@ -150,7 +147,7 @@ async fn render(
                         td.state data-label=(tr.t("desk-users-state")) {
                             @if u.disabled { span.failed { (tr.t("desk-users-disabled")) } }
                             @else if let Some(until) = locked.get(&u.id) {
-                                span.failed.locked { (tr.ta("desk-users-locked", &[("until", crate::handoff::lifecycle::local(*until))])) }
+                                span.failed.locked { (tr.ta("desk-users-locked", &[("until", crate::handoff::local(*until))])) }
                                 form method="post" action={ "/desk/users/" (u.id) "/unlock" } {
                                     (csrf(desk))
                                     button.unlock type="submit" { (tr.t("desk-users-unlock")) }
@@ -223,7 +220,7 @@ fn role_name(tr: &Tr<'_>, role: Role) -> String {
 
 /// A refused change: the page again, with why, and 422 so scripts and tests can tell.
 async fn refused(
-    state: &AppState,
+    state: &DeskState,
     desk: &Desk,
     why: Refusal,
     form: &AddForm,
@@ -243,7 +240,7 @@ fn done(what: &str, id: i64) -> Response {
 
 async fn add(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Form(mut f): Form<AddForm>,
 ) -> Result<Response, DeskError> {
     desk.require(Role::Admin)?;
@@ -276,7 +273,7 @@ async fn add(
         .await
         .map_err(DeskError::internal)?
         .map_err(DeskError::internal)?;
-    match store_for(&state.db).create(&new, &hash).await {
+    match state.users.create(&new, &hash).await {
         Ok(user) => {
             tracing::info!(
                 admin = desk.user.id,
@@ -293,7 +290,7 @@ async fn add(
 
 async fn disable(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Response, DeskError> {
     set_disabled(desk, state, id, true).await
@@ -301,7 +298,7 @@ async fn disable(
 
 async fn enable(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Response, DeskError> {
     set_disabled(desk, state, id, false).await
@@ -310,11 +307,11 @@ async fn enable(
 /// Lifts the lock that wrong passwords put on a user (they called the admin).
 async fn unlock(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Response, DeskError> {
     desk.require(Role::Admin)?;
-    let store = store_for(&state.db);
+    let store = &state.users;
     if store.get(id).await.map_err(DeskError::internal)?.is_none() {
         return Err(DeskError::NotFound);
     }
@@ -328,7 +325,7 @@ async fn unlock(
 
 async fn set_disabled(
     desk: Desk,
-    state: AppState,
+    state: DeskState,
     id: i64,
     disabled: bool,
 ) -> Result<Response, DeskError> {
@@ -337,7 +334,8 @@ async fn set_disabled(
     if disabled && id == desk.user.id {
         return refused(&state, &desk, Refusal::Yourself, &AddForm::default()).await;
     }
-    if !store_for(&state.db)
+    if !state
+        .users
         .set_disabled(id, disabled)
         .await
         .map_err(DeskError::internal)?

@@ -8,11 +8,10 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::users::{self, Role, User};
-use crate::app::AppState;
+use super::DeskState;
 
 pub const SESSION_COOKIE: &str = "heatdesk_session";
 /// The login form's CSRF token lives in this cookie until there is a session.
@@ -102,12 +101,7 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// 32 random bytes, hex.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
+pub use crate::domain::random_token;
 
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -124,8 +118,8 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
-    let secure = if state.settings.desk.secure_cookies {
+pub fn set_cookie(state: &DeskState, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if state.settings.secure_cookies {
         "; Secure"
     } else {
         ""
@@ -138,7 +132,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The language of desk pages: the user's choice (cookie), else the browser's.
-pub fn locale_of(state: &AppState, headers: &HeaderMap) -> String {
+pub fn locale_of(state: &DeskState, headers: &HeaderMap) -> String {
     let chosen = cookie(headers, LANG_COOKIE);
     if let Some(c) = chosen.filter(|c| state.locales.locales().any(|l| l == c)) {
         return c;
@@ -173,12 +167,9 @@ impl Desk {
     }
 }
 
-async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<users::Session> {
+async fn session_of(state: &DeskState, headers: &HeaderMap) -> Option<users::Session> {
     let token = cookie(headers, SESSION_COOKIE)?;
-    match users::store_for(&state.db)
-        .session(&token_hash(&token), Utc::now())
-        .await
-    {
+    match state.users.session(&token_hash(&token), Utc::now()).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the session");
@@ -187,10 +178,10 @@ async fn session_of(state: &AppState, headers: &HeaderMap) -> Option<users::Sess
     }
 }
 
-impl FromRequestParts<AppState> for Desk {
+impl FromRequestParts<DeskState> for Desk {
     type Rejection = DeskError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, DeskError> {
+    async fn from_request_parts(parts: &mut Parts, state: &DeskState) -> Result<Self, DeskError> {
         // The CSRF guard has read it already for every state-changing request.
         let session = match parts.extensions.get::<users::Session>() {
             Some(s) => Some(s.clone()),
@@ -216,7 +207,7 @@ impl FromRequestParts<AppState> for Desk {
 /// Refuses a state-changing request whose CSRF token (the `x-csrf-token` header, or the
 /// `_csrf` field of a form) does not match the session's, or for the login form, the
 /// login cookie's. Runs before any handler, so no form can forget it.
-pub async fn csrf_guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn csrf_guard(State(state): State<DeskState>, mut req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -276,11 +267,12 @@ fn form_urlencoded_get(body: &[u8], key: &str) -> Option<String> {
 }
 
 /// Starts a session for `user`; returns the Set-Cookie value.
-pub async fn start_session(state: &AppState, user: &User) -> Result<String, DeskError> {
+pub async fn start_session(state: &DeskState, user: &User) -> Result<String, DeskError> {
     let token = random_token();
-    let hours = state.settings.desk.session_hours.max(1);
+    let hours = state.settings.session_hours.max(1);
     let now = Utc::now();
-    users::store_for(&state.db)
+    state
+        .users
         .create_session(
             &token_hash(&token),
             user.id,
@@ -294,12 +286,9 @@ pub async fn start_session(state: &AppState, user: &User) -> Result<String, Desk
     Ok(set_cookie(state, SESSION_COOKIE, &token, hours * 3600))
 }
 
-pub async fn end_session(state: &AppState, headers: &HeaderMap) -> String {
+pub async fn end_session(state: &DeskState, headers: &HeaderMap) -> String {
     if let Some(token) = cookie(headers, SESSION_COOKIE) {
-        if let Err(e) = users::store_for(&state.db)
-            .end_session(&token_hash(&token))
-            .await
-        {
+        if let Err(e) = state.users.end_session(&token_hash(&token)).await {
             tracing::error!(error = %e, "cannot end the session");
         }
     }
@@ -313,8 +302,8 @@ const LOCK_MINUTES: i64 = 15;
 /// Checks a name and password; the same work is done for unknown and locked names, so
 /// timing does not tell which names exist. Five wrong passwords in a row lock the user for
 /// 15 minutes (the answer stays the same, so the lock does not tell either).
-pub async fn check_login(state: &AppState, name: &str, password: &str) -> Option<User> {
-    let store = users::store_for(&state.db);
+pub async fn check_login(state: &DeskState, name: &str, password: &str) -> Option<User> {
+    let store = &state.users;
     let found = store.by_name(name).await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot read desk users");
         None

@@ -12,17 +12,17 @@ use serde::{Deserialize, Serialize};
 use super::auth::{Desk, DeskError};
 use super::page::{layout, Tr};
 use super::users::Role;
-use crate::app::AppState;
+use super::DeskState;
 use crate::assist::{self, Assist, Reply};
 use crate::domain::Channel;
-use crate::handoff::context::{self, AccountState};
+use crate::handoff::context::AccountState;
 use crate::service::AccountNo;
 
 /// Suggestions shown or returned unless the caller asks for another number.
 const DEFAULT_LIMIT: usize = 3;
 const MAX_LIMIT: usize = 10;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<DeskState> {
     Router::new()
         .route("/desk/hotline", get(page))
         .route("/desk/hotline/results", get(results_fragment))
@@ -41,7 +41,7 @@ struct AssistQuery {
 
 async fn page(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Query(q): Query<AssistQuery>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
@@ -84,14 +84,14 @@ async fn page(
 
 async fn results_fragment(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Query(q): Query<AssistQuery>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
     results(&state, &desk, &q).await
 }
 
-async fn results(state: &AppState, desk: &Desk, q: &AssistQuery) -> Result<Markup, DeskError> {
+async fn results(state: &DeskState, desk: &Desk, q: &AssistQuery) -> Result<Markup, DeskError> {
     let tr = Tr {
         state,
         locale: &desk.locale,
@@ -106,7 +106,7 @@ async fn results(state: &AppState, desk: &Desk, q: &AssistQuery) -> Result<Marku
     let account = match q.account.trim() {
         "" => None,
         raw => Some(match AccountNo::parse(raw.to_owned()) {
-            Ok(no) => Ok(context::account_state(state, no).await),
+            Ok(no) => Ok(state.handoffs.account_state(no).await),
             Err(_) => Err(raw.to_owned()),
         }),
     };
@@ -174,12 +174,14 @@ fn account_card(tr: &Tr<'_>, a: &AccountState) -> Markup {
 
 /// Validates and logs the text (as every channel's message is), then ranks the replies.
 async fn run(
-    state: &AppState,
+    state: &DeskState,
     text: &str,
     channel: Channel,
     limit: usize,
 ) -> Result<Assist, DeskError> {
-    crate::nlu::http::classify_logged(state, text, channel)
+    state
+        .classifier
+        .classify_logged(text, channel)
         .await
         .map_err(|e| DeskError::BadRequest(e.to_string()))?;
     let engine = state.engine.current();
@@ -256,7 +258,7 @@ struct AssistResponse {
 
 async fn api(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     body: Result<Json<AssistRequest>, JsonRejection>,
 ) -> Result<Json<AssistResponse>, DeskError> {
     desk.require(Role::Agent)?;
@@ -274,7 +276,7 @@ async fn api(
         Some(raw) => {
             let no = AccountNo::parse(raw.to_owned())
                 .map_err(|e| DeskError::BadRequest(e.to_string()))?;
-            Some(AccountView::of(&context::account_state(&state, no).await))
+            Some(AccountView::of(&state.handoffs.account_state(no).await))
         }
     };
     Ok(Json(AssistResponse { assist, account }))

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::auth::{self, Desk, DeskError, CSRF_FIELD, LANG_COOKIE, LOGIN_CSRF_COOKIE};
 use super::page::{head, Tr};
 use super::users::Role;
-use crate::app::AppState;
+use super::DeskState;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<DeskState> {
     Router::new()
         .route("/desk", get(home))
         .route("/desk/", get(home))
@@ -58,7 +58,7 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 async fn login_page(
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
@@ -84,7 +84,7 @@ async fn login_page(
                         label { (tr.t("desk-login-password")) input #password name="password" type="password" autocomplete="current-password" required; }
                         button #login type="submit" { (tr.t("desk-login-submit")) }
                     }
-                    @if state.settings.demo {
+                    @if state.demo {
                         p.hint { (tr.t("desk-login-demo-hint")) }
                     }
                 }
@@ -108,7 +108,7 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+async fn login(State(state): State<DeskState>, Form(f): Form<LoginForm>) -> Response {
     let next = safe_next(f.next.as_deref());
     let Some(user) = auth::check_login(&state, f.name.trim(), &f.password).await else {
         tracing::info!("desk login refused");
@@ -121,13 +121,13 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn logout(State(state): State<DeskState>, headers: HeaderMap) -> Response {
     let cookie = auth::end_session(&state, &headers).await;
     ([(header::SET_COOKIE, cookie)], Redirect::to("/desk/login")).into_response()
 }
 
 async fn lang(
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     headers: HeaderMap,
     Path(lang): Path<String>,
 ) -> Result<Response, DeskError> {

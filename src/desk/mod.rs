@@ -14,11 +14,20 @@ pub mod page;
 mod queue;
 pub mod users;
 
+use std::sync::Arc;
+
 use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
+use crate::handoff::{Events, Handoffs};
+use crate::i18n::Locales;
+use crate::nlu::{Classifier, EngineHandle};
+use crate::notify::Notifier;
+use crate::service::ServiceApi;
+use crate::storage::Storage;
+use crate::transcript::ConversationStore;
+use users::UserStore;
 
 /// Largest form body the desk reads.
 pub const FORM_LIMIT: usize = 64 * 1024;
@@ -42,8 +51,28 @@ impl Default for DeskSettings {
     }
 }
 
+/// What the desk's pages work with, each handle built once by the application.
+#[derive(Clone)]
+pub struct DeskState {
+    pub users: Arc<dyn UserStore>,
+    pub handoffs: Handoffs,
+    pub conversations: Arc<dyn ConversationStore>,
+    /// Classifies and logs what hotline agents type, as every channel's message is.
+    pub classifier: Classifier,
+    pub engine: Arc<EngineHandle>,
+    /// The classification log and the publications, for the office.
+    pub storage: Arc<dyn Storage>,
+    pub locales: Arc<Locales>,
+    pub events: Events,
+    pub service: Arc<dyn ServiceApi>,
+    pub notifier: Notifier,
+    pub settings: DeskSettings,
+    /// Demo mode: the login page names the sample users.
+    pub demo: bool,
+}
+
 /// Every desk page and desk API, behind the CSRF guard and the error pages.
-pub fn router(state: &AppState) -> Router<AppState> {
+pub fn router(state: DeskState) -> Router {
     Router::new()
         .route("/desk/static/desk.css", get(page::css))
         .route("/desk/static/desk.js", get(page::js))
@@ -61,4 +90,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             page::errors,
         ))
+        .with_state(state)
 }

@@ -12,9 +12,9 @@ use super::auth::{Desk, DeskError};
 use super::page::{intent_title, layout, Tr};
 use super::queue::RESOLUTIONS;
 use super::users::Role;
-use crate::app::AppState;
+use super::DeskState;
 use crate::domain::{fluent_part, EscalationReason, IntentId};
-use crate::handoff::{self, lifecycle::local, HandoffStats};
+use crate::handoff::{local, HandoffStats};
 use crate::storage::ClassificationLog;
 
 /// Enough to see what keeps coming back, few enough to read on a phone.
@@ -23,11 +23,11 @@ const CLOSED: i64 = 20;
 /// The period of the handoff figures.
 const STATS_DAYS: i64 = 30;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<DeskState> {
     Router::new().route("/desk/office", get(office_page))
 }
 
-async fn office_page(desk: Desk, State(state): State<AppState>) -> Result<Markup, DeskError> {
+async fn office_page(desk: Desk, State(state): State<DeskState>) -> Result<Markup, DeskError> {
     desk.require(Role::Curator)?;
     let tr = Tr {
         state: &state,
@@ -38,7 +38,7 @@ async fn office_page(desk: Desk, State(state): State<AppState>) -> Result<Markup
         .unanswered(UNANSWERED)
         .await
         .map_err(DeskError::internal)?;
-    let handoffs = handoff::store_for(&state.db);
+    let handoffs = state.handoffs.store.clone();
     let stats = handoffs
         .stats(Utc::now() - Duration::days(STATS_DAYS))
         .await
@@ -120,7 +120,7 @@ async fn office_page(desk: Desk, State(state): State<AppState>) -> Result<Markup
     ))
 }
 
-fn unanswered_table(state: &AppState, tr: &Tr<'_>, rows: &[ClassificationLog]) -> Markup {
+fn unanswered_table(state: &DeskState, tr: &Tr<'_>, rows: &[ClassificationLog]) -> Markup {
     html! {
         table.stack.unanswered {
             thead { tr {
@@ -205,6 +205,6 @@ fn decision(tr: &Tr<'_>, d: &str) -> String {
 }
 
 /// The log keeps ids as text, written by whichever catalogue was live then.
-fn logged_intent(state: &AppState, locale: &str, id: &str) -> String {
+fn logged_intent(state: &DeskState, locale: &str, id: &str) -> String {
     IntentId::parse(id).map_or_else(|_| id.to_owned(), |i| intent_title(state, locale, &i))
 }

@@ -13,15 +13,15 @@ use serde::Deserialize;
 use super::auth::{Desk, DeskError};
 use super::page::{csrf, layout, Tr};
 use super::users::Role;
-use crate::app::AppState;
-use crate::handoff::lifecycle::local;
+use super::DeskState;
+use crate::handoff::local;
 use crate::handoff::DeskEvent;
 use crate::service::{
     station_steps, IdempotencyKey, RequestId, RequestStatus, ServiceError, ServiceRequest,
     StatusUpdate, WorkOrder,
 };
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<DeskState> {
     Router::new()
         .route("/desk/orders", get(orders_page))
         .route("/desk/orders/list", get(orders_list))
@@ -40,19 +40,19 @@ fn district(desk: &Desk) -> Option<&str> {
     desk.user.area.as_deref()
 }
 
-async fn orders_page(desk: Desk, State(state): State<AppState>) -> Result<Response, DeskError> {
+async fn orders_page(desk: Desk, State(state): State<DeskState>) -> Result<Response, DeskError> {
     desk.require(Role::Station)?;
     Ok(page(&state, &desk, StatusCode::OK, None).await)
 }
 
-async fn orders_list(desk: Desk, State(state): State<AppState>) -> Result<Response, DeskError> {
+async fn orders_list(desk: Desk, State(state): State<DeskState>) -> Result<Response, DeskError> {
     desk.require(Role::Station)?;
     let (status, list) = cards(&state, &desk).await;
     Ok((status, list).into_response())
 }
 
 /// The whole page; `alert` says why the last step did not go through.
-async fn page(state: &AppState, desk: &Desk, status: StatusCode, alert: Option<&str>) -> Response {
+async fn page(state: &DeskState, desk: &Desk, status: StatusCode, alert: Option<&str>) -> Response {
     let tr = Tr {
         state,
         locale: &desk.locale,
@@ -77,7 +77,7 @@ async fn page(state: &AppState, desk: &Desk, status: StatusCode, alert: Option<&
     (status, page).into_response()
 }
 
-async fn cards(state: &AppState, desk: &Desk) -> (StatusCode, Markup) {
+async fn cards(state: &DeskState, desk: &Desk) -> (StatusCode, Markup) {
     let tr = Tr {
         state,
         locale: &desk.locale,
@@ -193,7 +193,7 @@ struct StepForm {
 
 async fn step(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<String>,
     Form(f): Form<StepForm>,
 ) -> Result<Response, DeskError> {
@@ -272,8 +272,8 @@ async fn step(
     };
     tracing::info!(request = %id, to = ?target, user = desk.user.id, "work order step marked");
     // WeChat can be slow; the crew's page should not wait for it.
-    let (s, changed) = (state.clone(), updated);
-    tokio::spawn(async move { crate::notify::request_changed(&s, &changed).await });
+    let (notifier, changed) = (state.notifier.clone(), updated);
+    tokio::spawn(async move { notifier.request_changed(&changed).await });
     state.events.publish(DeskEvent::Orders);
     Ok(Redirect::to("/desk/orders").into_response())
 }

@@ -10,11 +10,11 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::auth::{Desk, DeskErrorCode, CSRF_FIELD};
 use super::users::Role;
-use crate::app::AppState;
+use super::DeskState;
 
 /// Text of one desk page in one language.
 pub struct Tr<'a> {
-    pub state: &'a AppState,
+    pub state: &'a DeskState,
     pub locale: &'a str,
 }
 
@@ -57,7 +57,7 @@ fn nav(tr: &Tr<'_>, desk: &Desk, current: &str) -> Markup {
 }
 
 /// A whole page for a signed-in user.
-pub fn layout(state: &AppState, desk: &Desk, current: &str, title: &str, body: Markup) -> Markup {
+pub fn layout(state: &DeskState, desk: &Desk, current: &str, title: &str, body: Markup) -> Markup {
     let tr = Tr {
         state,
         locale: &desk.locale,
@@ -120,7 +120,7 @@ pub async fn js() -> impl IntoResponse {
 }
 
 /// Writes a localised page for desk errors (403, 404, CSRF…); JSON callers get JSON.
-pub async fn errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn errors(State(state): State<DeskState>, req: Request, next: Next) -> Response {
     let locale = super::auth::locale_of(&state, req.headers());
     let api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
@@ -158,7 +158,7 @@ pub fn raw(s: &'static str) -> PreEscaped<&'static str> {
 }
 
 /// An intent's title in the page's language (its id when the intent is gone).
-pub fn intent_title(state: &AppState, locale: &str, id: &crate::domain::IntentId) -> String {
+pub fn intent_title(state: &DeskState, locale: &str, id: &crate::domain::IntentId) -> String {
     state
         .engine
         .current()

@@ -17,15 +17,15 @@ use tokio_stream::{Stream, StreamExt};
 
 use super::auth::{Desk, DeskError};
 use super::page::{csrf, intent_title, layout, Tr};
-use super::users::{self, Role};
-use crate::app::AppState;
-use crate::dialogue::{Direction, TranscriptLine};
+use super::users::Role;
+use super::DeskState;
 use crate::domain::Channel;
-use crate::handoff::context::{self, AccountState};
-use crate::handoff::lifecycle::local;
+use crate::handoff::context::AccountState;
+use crate::handoff::local;
 use crate::handoff::{self, Handoff, Status};
+use crate::transcript::{Direction, TranscriptLine};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<DeskState> {
     Router::new()
         .route("/desk/events", get(events))
         .route("/desk/queue", get(queue_page))
@@ -52,7 +52,7 @@ pub const RESOLUTIONS: [&str; 6] = [
 
 async fn events(
     _desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = BroadcastStream::new(state.events.subscribe()).map(|e| {
         Ok(match e {
@@ -65,11 +65,11 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-fn store(state: &AppState) -> std::sync::Arc<dyn handoff::HandoffStore> {
-    handoff::store_for(&state.db)
+fn store(state: &DeskState) -> std::sync::Arc<dyn handoff::HandoffStore> {
+    state.handoffs.store.clone()
 }
 
-async fn load(state: &AppState, id: i64) -> Result<Handoff, DeskError> {
+async fn load(state: &DeskState, id: i64) -> Result<Handoff, DeskError> {
     store(state)
         .get(id)
         .await
@@ -89,7 +89,7 @@ fn reason(tr: &Tr<'_>, h: &Handoff) -> String {
     ))
 }
 
-async fn queue_page(desk: Desk, State(state): State<AppState>) -> Result<Markup, DeskError> {
+async fn queue_page(desk: Desk, State(state): State<DeskState>) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
     let tr = Tr {
         state: &state,
@@ -108,12 +108,12 @@ async fn queue_page(desk: Desk, State(state): State<AppState>) -> Result<Markup,
     ))
 }
 
-async fn queue_list(desk: Desk, State(state): State<AppState>) -> Result<Markup, DeskError> {
+async fn queue_list(desk: Desk, State(state): State<DeskState>) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
     queue_rows(&state, &desk).await
 }
 
-async fn queue_rows(state: &AppState, desk: &Desk) -> Result<Markup, DeskError> {
+async fn queue_rows(state: &DeskState, desk: &Desk) -> Result<Markup, DeskError> {
     let tr = Tr {
         state,
         locale: &desk.locale,
@@ -178,7 +178,7 @@ fn mask_user(user: &str) -> String {
 
 async fn conversation_page(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
@@ -187,18 +187,22 @@ async fn conversation_page(
         state: &state,
         locale: &desk.locale,
     };
-    let lines = crate::dialogue::store_for(&state.db)
+    let lines = state
+        .conversations
         .transcript(&h.user)
         .await
         .map_err(DeskError::internal)?;
-    let accounts = context::accounts(&state, &h).await;
-    let window = handoff::window(&state, &h.user)
+    let accounts = state.handoffs.accounts(&h).await;
+    let window = state
+        .handoffs
+        .window(&h.user)
         .await
         .map_err(DeskError::internal)?;
     let mine = h.status == Status::Claimed && h.claimed_by == Some(desk.user.id);
     let suggestions = suggestions_for(&state, &lines);
     let agents = if mine {
-        users::store_for(&state.db)
+        state
+            .users
             .list()
             .await
             .map_err(DeskError::internal)?
@@ -370,7 +374,7 @@ fn transcript(tr: &Tr<'_>, lines: &[TranscriptLine]) -> Markup {
 
 async fn transcript_fragment(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
@@ -379,7 +383,8 @@ async fn transcript_fragment(
         state: &state,
         locale: &desk.locale,
     };
-    let lines = crate::dialogue::store_for(&state.db)
+    let lines = state
+        .conversations
         .transcript(&h.user)
         .await
         .map_err(DeskError::internal)?;
@@ -406,12 +411,13 @@ fn suggestions_list(tr: &Tr<'_>, suggestions: &[(String, String)]) -> Markup {
 /// For the resident's last message: follows the conversation as it goes on.
 async fn suggestions_fragment(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
     let h = load(&state, id).await?;
-    let lines = crate::dialogue::store_for(&state.db)
+    let lines = state
+        .conversations
         .transcript(&h.user)
         .await
         .map_err(DeskError::internal)?;
@@ -422,7 +428,7 @@ async fn suggestions_fragment(
     Ok(suggestions_list(&tr, &suggestions_for(&state, &lines)))
 }
 
-fn suggestions_for(state: &AppState, lines: &[TranscriptLine]) -> Vec<(String, String)> {
+fn suggestions_for(state: &DeskState, lines: &[TranscriptLine]) -> Vec<(String, String)> {
     lines
         .iter()
         .rev()
@@ -432,7 +438,7 @@ fn suggestions_for(state: &AppState, lines: &[TranscriptLine]) -> Vec<(String, S
 }
 
 /// The best standard replies for the resident's last message, as sent on WeChat.
-fn suggest(state: &AppState, text: &str) -> Vec<(String, String)> {
+fn suggest(state: &DeskState, text: &str) -> Vec<(String, String)> {
     let engine = state.engine.current();
     crate::assist::suggest(&engine, text, Channel::Wechat, 3)
         .suggestions
@@ -446,7 +452,7 @@ fn suggest(state: &AppState, text: &str) -> Vec<(String, String)> {
 
 async fn claim(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Response, DeskError> {
     desk.require(Role::Agent)?;
@@ -465,7 +471,7 @@ async fn claim(
 
 async fn release(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
 ) -> Result<Response, DeskError> {
     desk.require(Role::Agent)?;
@@ -488,13 +494,14 @@ struct TransferForm {
 
 async fn transfer(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
     Form(f): Form<TransferForm>,
 ) -> Result<Response, DeskError> {
     desk.require(Role::Agent)?;
     load(&state, id).await?;
-    let to = users::store_for(&state.db)
+    let to = state
+        .users
         .get(f.to)
         .await
         .map_err(DeskError::internal)?
@@ -524,7 +531,7 @@ struct ReplyForm {
 
 async fn reply(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
     Form(f): Form<ReplyForm>,
 ) -> Result<Response, DeskError> {
@@ -539,7 +546,9 @@ async fn reply(
     if text.is_empty() {
         return Err(DeskError::BadRequest("empty reply".into()));
     }
-    handoff::deliver(&state, &h, Some(&desk.user.display_name), text, Utc::now())
+    state
+        .handoffs
+        .deliver(&h, Some(&desk.user.display_name), text, Utc::now())
         .await
         .map_err(DeskError::internal)?;
     Ok(Redirect::to(&format!("/desk/handoffs/{id}")).into_response())
@@ -554,7 +563,7 @@ struct CloseForm {
 
 async fn close(
     desk: Desk,
-    State(state): State<AppState>,
+    State(state): State<DeskState>,
     Path(id): Path<i64>,
     Form(f): Form<CloseForm>,
 ) -> Result<Response, DeskError> {
@@ -563,16 +572,11 @@ async fn close(
     if !RESOLUTIONS.contains(&f.resolution.as_str()) {
         return Err(DeskError::BadRequest("unknown resolution".into()));
     }
-    if !handoff::close(
-        &state,
-        &h,
-        desk.user.id,
-        &f.resolution,
-        f.note.trim(),
-        Utc::now(),
-    )
-    .await
-    .map_err(DeskError::internal)?
+    if !state
+        .handoffs
+        .close(&h, desk.user.id, &f.resolution, f.note.trim(), Utc::now())
+        .await
+        .map_err(DeskError::internal)?
     {
         return Err(DeskError::Conflict);
     }

@@ -91,7 +91,7 @@ async fn candidate(
         cx.say("binding-not-bound", &[arg("account", no.as_str())]);
         return Ok(Some(State::Idle));
     }
-    match cx.d.state.service.account(&no).await {
+    match cx.d.deps.service.account(&no).await {
         Ok(_) => {
             cx.say("slot-verification", &[]);
             Ok(Some(State::Filling {
@@ -148,7 +148,7 @@ pub(super) async fn verify(
         cx.say("slot-verification", &[]);
         return Ok(state);
     };
-    match cx.d.state.service.verify(&no, &p).await {
+    match cx.d.deps.service.verify(&no, &p).await {
         Ok(true) => {
             bind(cx, &no).await?;
             f.candidate = None;
@@ -183,7 +183,7 @@ pub(super) async fn verify(
 
 /// Binds a verified account to the resident, within the limit.
 async fn bind(cx: &mut Ctx<'_>, no: &AccountNo) -> Result<(), DialogueError> {
-    let max = cx.d.state.settings.dialogue.max_bindings;
+    let max = cx.d.deps.settings.max_bindings;
     if bound(cx).await?.len() >= max {
         cx.say("binding-limit", &[arg("max", max)]);
         return Ok(());
@@ -191,7 +191,7 @@ async fn bind(cx: &mut Ctx<'_>, no: &AccountNo) -> Result<(), DialogueError> {
     cx.d.store.bind(cx.user, no, cx.at).await?;
     tracing::info!(account = %no.masked(), "account bound");
     let address =
-        cx.d.state
+        cx.d.deps
             .service
             .account(no)
             .await
@@ -214,7 +214,7 @@ pub(super) async fn say_numbered(cx: &mut Ctx<'_>, intro: &str, accounts: &[Acco
     let mut lines = vec![cx.text(intro, &[])];
     for (i, no) in accounts.iter().enumerate() {
         let address =
-            cx.d.state
+            cx.d.deps
                 .service
                 .account(no)
                 .await

@@ -77,12 +77,11 @@ pub(super) async fn preview(
             let Some(SlotValue::Area(claimed)) = f.slots.get("area") else {
                 return Ok(true);
             };
-            let account = match cx.d.state.service.account(&no).await {
+            let account = match cx.d.deps.service.account(&no).await {
                 Ok(a) => a,
                 Err(e) => return Ok(refuse(cx, &e)),
             };
-            let id = match judge_area_change(account.area_m2, *claimed, &cx.d.state.settings.rules)
-            {
+            let id = match judge_area_change(account.area_m2, *claimed, &cx.d.deps.rules) {
                 AreaDecision::Direct => "area-preview-direct",
                 AreaDecision::Review => "area-preview-review",
                 AreaDecision::Absurd => {
@@ -106,7 +105,7 @@ fn refuse(cx: &mut Ctx<'_>, e: &ServiceError) -> bool {
 }
 
 async fn quote(cx: &mut Ctx<'_>, no: &AccountNo, action: Action) -> Result<bool, DialogueError> {
-    let api = cx.d.state.service.clone();
+    let api = cx.d.deps.service.clone();
     let read = async {
         Ok::<_, ServiceError>((
             api.account(no).await?,
@@ -119,7 +118,7 @@ async fn quote(cx: &mut Ctx<'_>, no: &AccountNo, action: Action) -> Result<bool,
         Err(e) => return Ok(refuse(cx, &e)),
     };
     let today = today_in_shanghai(cx.at);
-    let rules = &cx.d.state.settings.rules;
+    let rules = &cx.d.deps.rules;
     let a = no.as_str();
     if action == Action::Suspension {
         match quote_suspension(&account, &bills, &reqs, today, rules) {

@@ -16,7 +16,7 @@ pub(super) async fn ask(
     t: &str,
     entities: &Entities,
 ) -> Result<State, DialogueError> {
-    let max = cx.d.state.settings.nlu.candidates.max(2);
+    let max = cx.d.deps.classifier.engine().settings().candidates.max(2);
     let mut candidates: Vec<IntentId> = Vec::new();
     for cand in &c.candidates {
         if !cand.intent.is_out_of_scope()
@@ -89,7 +89,7 @@ pub(super) async fn answer(
         }
     }
     let failures = failures + 1;
-    if failures >= cx.d.state.settings.handoff.failed_clarifications.max(1) {
+    if failures >= cx.d.deps.limits.failed_clarifications.max(1) {
         cx.say_with_contacts("dialogue-offer-human");
         let top = c.as_ref().map(|c| (c.intent.clone(), c.confidence));
         cx.escalate(

@@ -38,7 +38,7 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn text(&self, id: &str, args: &[Arg]) -> String {
-        self.d.state.locales.text(self.locale, id, args)
+        self.d.deps.locales.text(self.locale, id, args)
     }
 
     /// A message id that may not exist (a refusal code from the service): `fallback` then.
@@ -150,7 +150,11 @@ impl Ctx<'_> {
     }
 
     pub async fn classify(&self, text: &str) -> Option<Classification> {
-        let c = crate::nlu::http::classify_logged(&self.d.state, text, Channel::Wechat)
+        let c = self
+            .d
+            .deps
+            .classifier
+            .classify_logged(text, Channel::Wechat)
             .await
             .ok()?;
         if let Ok(mut u) = self.understood.lock() {

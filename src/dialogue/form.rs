@@ -98,7 +98,7 @@ fn value(
         SlotType::Area => {
             let bare = || text.trim().parse::<f64>().ok().filter(|_| is_pending);
             let area = e.areas_m2.first().copied().or_else(bare)?;
-            match judge_area_change(1.0, area, &cx.d.state.settings.rules) {
+            match judge_area_change(1.0, area, &cx.d.deps.rules) {
                 AreaDecision::Absurd => {
                     problems.push("service-area-absurd");
                     None

@@ -26,7 +26,7 @@ pub(super) async fn bindings(cx: &mut Ctx<'_>, f: &FormInstance) -> Result<(), D
 }
 
 pub(super) async fn payments(cx: &mut Ctx<'_>, no: &AccountNo) {
-    let api = cx.d.state.service.clone();
+    let api = cx.d.deps.service.clone();
     let read = async {
         Ok::<_, ServiceError>((
             api.account(no).await?,
@@ -93,7 +93,7 @@ pub(super) async fn halls(cx: &mut Ctx<'_>, f: &FormInstance) {
     let Some(SlotValue::Place(district)) = f.slots.get("district") else {
         return;
     };
-    match cx.d.state.service.halls().await {
+    match cx.d.deps.service.halls().await {
         Ok(halls) => {
             let lines: Vec<String> = halls
                 .iter()
@@ -116,7 +116,7 @@ fn km((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
 }
 
 pub(super) async fn nearest_hall(cx: &mut Ctx<'_>, at: (f64, f64)) {
-    let halls = match cx.d.state.service.halls().await {
+    let halls = match cx.d.deps.service.halls().await {
         Ok(h) => h,
         Err(e) => return cx.service_error(&e),
     };
@@ -141,7 +141,7 @@ pub(super) async fn nearest_hall(cx: &mut Ctx<'_>, at: (f64, f64)) {
 pub(super) async fn status(cx: &mut Ctx<'_>, accounts: &[AccountNo]) {
     let mut any = false;
     for no in accounts {
-        let reqs = match cx.d.state.service.requests(no).await {
+        let reqs = match cx.d.deps.service.requests(no).await {
             Ok(r) => r,
             Err(e) => return cx.service_error(&e),
         };

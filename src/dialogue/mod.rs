@@ -15,30 +15,30 @@ mod ctx;
 mod data;
 mod form;
 mod lookups;
+mod port;
 mod requests;
 mod state;
-mod store;
-mod store_sql;
 mod turn;
 mod types;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::domain::IntentId;
 use crate::entities::Lexicon;
-use crate::handoff::{self, Status as HandoffStatus};
-use crate::service::OutboxResult;
+use crate::i18n::Locales;
+use crate::nlu::Classifier;
+use crate::service::{Outbox, OutboxResult, Rules, ServiceApi};
+use crate::transcript::{
+    ConversationStore, Direction, EscalationRecord, Snapshot, TranscriptLine, Understood,
+};
 
 pub use data::DialogueData;
+pub use port::{Escalate, EscalateError, Handover, OpenHandoff};
 pub use state::{Conversation, FormInstance, Pending, SlotValue, State};
-pub use store::{
-    store_for, Binding, ConversationStore, Direction, EscalationRecord, StoreError,
-    StoredConversation, TranscriptLine,
-};
 pub use types::{DialogueError, Escalation, EscalationReason, Inbound, Outcome, Turn};
 
 /// Settings of the conversation (`[dialogue]`, `HEATDESK_DIALOGUE_*`).
@@ -60,13 +60,39 @@ impl Default for DialogueSettings {
     }
 }
 
+/// When the dialogue gives up on understanding a resident (from `[handoff]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscalationLimits {
+    /// Failed clarifications in a row after which a person is offered.
+    pub failed_clarifications: u32,
+    /// Messages with negative words in one conversation that hand it over (0: never).
+    pub negative_messages: u32,
+}
+
+/// What a dialogue works with: its stores, the classifier, the service API, the port to
+/// the people who take over, and its settings. Nothing else of the application.
+#[derive(Clone)]
+pub struct DialogueDeps {
+    pub conversations: Arc<dyn ConversationStore>,
+    pub classifier: Classifier,
+    pub locales: Arc<Locales>,
+    pub service: Arc<dyn ServiceApi>,
+    /// Service writes waiting for the API to come back.
+    pub outbox: Outbox,
+    pub escalate: Arc<dyn Escalate>,
+    pub settings: DialogueSettings,
+    pub rules: Rules,
+    pub limits: EscalationLimits,
+    /// Where the lexicon and the dialogue's own data live (beside the intents).
+    pub intents_dir: PathBuf,
+}
+
 /// Attempts of one turn when another instance changes the same conversation meanwhile.
 const ATTEMPTS: usize = 4;
 
 pub struct Dialogue {
-    state: AppState,
+    deps: DialogueDeps,
     store: Arc<dyn ConversationStore>,
-    handoffs: Arc<dyn crate::handoff::HandoffStore>,
     lexicon: Arc<Lexicon>,
     data: Arc<DialogueData>,
 }
@@ -81,18 +107,17 @@ impl std::fmt::Debug for Dialogue {
 
 impl Dialogue {
     /// Reads the lexicon and the dialogue's data next to the intents.
-    pub fn new(state: &AppState) -> Result<Self, DialogueError> {
-        let dir = &state.settings.intents_dir;
+    pub fn new(deps: DialogueDeps) -> Result<Self, DialogueError> {
+        let dir = &deps.intents_dir;
         let lexicon = Lexicon::load(&dir.join(crate::catalog::LEXICON_FILE))
             .map_err(|e| DialogueError::Data(e.to_string()))?;
         let data = DialogueData::load(&dir.join(crate::catalog::DIALOGUE_FILE))
             .map_err(DialogueError::Data)?;
-        data.check(state.engine.current().catalog())
+        data.check(deps.classifier.engine().current().catalog())
             .map_err(DialogueError::Data)?;
         Ok(Self {
-            store: store::store_for(&state.db),
-            handoffs: crate::handoff::store_for(&state.db),
-            state: state.clone(),
+            store: deps.conversations.clone(),
+            deps,
             lexicon: Arc::new(lexicon),
             data: Arc::new(data),
         })
@@ -107,34 +132,31 @@ impl Dialogue {
     #[tracing::instrument(name = "turn", skip_all, fields(kind = inbound_kind(&turn.inbound)))]
     pub async fn handle(&self, turn: Turn) -> Result<Outcome, DialogueError> {
         let handoff = self
-            .handoffs
-            .open_for(&turn.user)
+            .deps
+            .escalate
+            .open_handoff(&turn.user)
             .await
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, "cannot read the resident's handoff");
                 None
             });
-        if let Some(h) = handoff
-            .as_ref()
-            .filter(|h| h.status == HandoffStatus::Claimed)
-        {
+        if let Some(h) = handoff.as_ref().filter(|h| h.claimed) {
             // An agent owns the conversation: the bot only keeps the record, with what it
             // understood (for the agent, and for the office's log).
             let mut line = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
             if let Inbound::Text(t) = &turn.inbound {
-                if let Ok(c) = crate::nlu::http::classify_logged(
-                    &self.state,
-                    t,
-                    crate::domain::Channel::Wechat,
-                )
-                .await
+                if let Ok(c) = self
+                    .deps
+                    .classifier
+                    .classify_logged(t, crate::domain::Channel::Wechat)
+                    .await
                 {
                     line.intent = Some(c.intent);
                     line.confidence = Some(c.confidence);
                 }
             }
             self.store.append(&turn.user, &[line]).await?;
-            handoff::resident_wrote(&self.state, h.id);
+            self.deps.escalate.resident_wrote(h.id);
             return Ok(Outcome::default());
         }
         let mut notices = self.held_notices(&turn).await;
@@ -157,7 +179,7 @@ impl Dialogue {
                 user: &turn.user,
                 locale: &turn.locale,
                 at: turn.at,
-                catalog: self.state.engine.current().catalog().clone(),
+                catalog: self.deps.classifier.engine().current().catalog().clone(),
                 replies: Vec::new(),
                 escalation: None,
                 next_seq: conv.next_seq,
@@ -172,7 +194,7 @@ impl Dialogue {
             let before = current.clone();
             let next = turn::step(&mut cx, current, &turn.inbound).await?;
             let negative = conv.negative + u32::from(cx.negative);
-            let limit = self.state.settings.handoff.negative_messages;
+            let limit = self.deps.limits.negative_messages;
             if limit > 0 && negative >= limit {
                 cx.escalate(EscalationReason::Negative, None, None);
             }
@@ -205,7 +227,7 @@ impl Dialogue {
     }
 
     fn timed_out(&self, state: &State, since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-        let limit = chrono::Duration::minutes(self.state.settings.dialogue.timeout_minutes.max(1));
+        let limit = chrono::Duration::minutes(self.deps.settings.timeout_minutes.max(1));
         !matches!(state, State::Idle) && since.is_some_and(|t| now - t > limit)
     }
 
@@ -222,14 +244,14 @@ impl Dialogue {
 
     /// Requests sent later by the outbox, told once to their owner.
     async fn finished_requests(&self, turn: &Turn) -> Vec<String> {
-        let done = match self.state.outbox.take_finished(&turn.user).await {
+        let done = match self.deps.outbox.take_finished(&turn.user).await {
             Ok(done) => done,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read finished outbox items");
                 return Vec::new();
             }
         };
-        let locales = &self.state.locales;
+        let locales = &self.deps.locales;
         done.into_iter()
             .map(|o| match o.result {
                 OutboxResult::Created(req) => locales.text(
@@ -252,7 +274,7 @@ impl Dialogue {
         &self,
         turn: &Turn,
         done: Done,
-        handoff: Option<crate::handoff::Handoff>,
+        handoff: Option<OpenHandoff>,
     ) -> Result<Outcome, DialogueError> {
         let Done {
             mut replies,
@@ -270,25 +292,17 @@ impl Dialogue {
                 confidence: e.confidence,
             };
             self.store.record_escalation(&turn.user, &record).await?;
-            let settings = &self.state.settings.handoff;
-            if settings.transfer_customer_service && settings.opens(e.reason) {
-                transfer = Some(settings.kf_account.clone());
-            } else {
-                let snapshot = self.snapshot(turn, &before, understood.as_ref()).await;
-                match handoff::escalated(
-                    &self.state,
-                    &turn.user,
-                    e,
-                    snapshot,
-                    turn.at,
-                    &turn.locale,
-                )
+            let snapshot = self.snapshot(turn, &before, understood.as_ref()).await;
+            match self
+                .deps
+                .escalate
+                .escalated(&turn.user, e, snapshot, turn.at, &turn.locale)
                 .await
-                {
-                    Ok(Some(told)) => replies.push(told),
-                    Ok(None) => {}
-                    Err(err) => tracing::error!(error = %err, "cannot open the handoff"),
-                }
+            {
+                Ok(Handover::Queued { told }) => replies.push(told),
+                Ok(Handover::Transfer { account }) => transfer = Some(account),
+                Ok(Handover::Unchanged) => {}
+                Err(err) => tracing::error!(error = %err, "cannot open the handoff"),
             }
         }
         let mut inbound = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
@@ -306,8 +320,9 @@ impl Dialogue {
         let open = match handoff {
             Some(h) => Some(h.id),
             None if escalation.is_some() => self
-                .handoffs
-                .open_for(&turn.user)
+                .deps
+                .escalate
+                .open_handoff(&turn.user)
                 .await
                 .ok()
                 .flatten()
@@ -315,7 +330,7 @@ impl Dialogue {
             None => None,
         };
         if let Some(id) = open {
-            handoff::resident_wrote(&self.state, id);
+            self.deps.escalate.resident_wrote(id);
         }
         Ok(Outcome {
             replies,
@@ -330,15 +345,15 @@ impl Dialogue {
         turn: &Turn,
         before: &State,
         now: Option<&(IntentId, f32)>,
-    ) -> handoff::Snapshot {
-        let mut intents: Vec<handoff::Understood> = self
+    ) -> Snapshot {
+        let mut intents: Vec<Understood> = self
             .store
             .transcript(&turn.user)
             .await
             .unwrap_or_default()
             .into_iter()
             .filter_map(|l| {
-                Some(handoff::Understood {
+                Some(Understood {
                     intent: l.intent?,
                     confidence: l.confidence?,
                     at: l.at,
@@ -346,7 +361,7 @@ impl Dialogue {
             })
             .collect();
         if let Some((intent, confidence)) = now {
-            intents.push(handoff::Understood {
+            intents.push(Understood {
                 intent: intent.clone(),
                 confidence: *confidence,
                 at: turn.at,
@@ -359,7 +374,7 @@ impl Dialogue {
             | State::ChoosingAccount { form, .. } => Some(form),
             _ => None,
         };
-        handoff::Snapshot {
+        Snapshot {
             intents,
             form: form.map(|f| f.intent.clone()),
             slots: form
@@ -389,12 +404,11 @@ struct Done {
 /// Gives the conversation back to the bot after an agent closed it, waiting for the
 /// resident's rating of `handoff`.
 pub async fn await_rating(
-    db: &crate::storage::Database,
+    store: &dyn ConversationStore,
     user: &str,
     handoff: i64,
     at: DateTime<Utc>,
 ) -> Result<(), DialogueError> {
-    let store = store::store_for(db);
     for _ in 0..ATTEMPTS {
         let stored = store.load(user).await?;
         let mut conv = stored

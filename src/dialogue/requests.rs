@@ -50,8 +50,8 @@ pub(super) async fn submit(
         urgent,
         details: Value::Object(details),
     };
-    let api = cx.d.state.service.clone();
-    match cx.d.state.outbox.submit(api.as_ref(), cx.user, &new).await {
+    let api = cx.d.deps.service.clone();
+    match cx.d.deps.outbox.submit(api.as_ref(), cx.user, &new).await {
         Ok(Submission::Created(req)) => {
             tracing::info!(request = %req.id, kind = ?kind, account = %new.account.masked(), "request made");
             created(cx, &req);

@@ -86,7 +86,7 @@ async fn rated(
     let Some(score) = score else {
         return idle(cx, t, entities).await;
     };
-    match crate::handoff::rate(&cx.d.state, handoff, score as i64, cx.at).await {
+    match cx.d.deps.escalate.rate(handoff, score as i64, cx.at).await {
         Ok(_) => cx.say("handoff-rating-thanks", &[]),
         Err(e) => {
             tracing::error!(error = %e, "cannot store the rating");

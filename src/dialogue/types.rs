@@ -3,8 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::IntentId;
-
 /// One message from a resident, as the channel adapter parsed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "value")]
@@ -46,12 +44,7 @@ pub struct Turn {
 
 pub use crate::domain::EscalationReason;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Escalation {
-    pub reason: EscalationReason,
-    pub intent: Option<IntentId>,
-    pub confidence: Option<f32>,
-}
+pub use crate::transcript::Escalation;
 
 /// What the resident is sent back, in order, and whether a person should take over.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -66,7 +59,7 @@ pub struct Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum DialogueError {
     #[error("conversation store: {0}")]
-    Store(#[from] super::store::StoreError),
+    Store(#[from] crate::transcript::StoreError),
     #[error("dialogue data: {0}")]
     Data(String),
     #[error("the conversation of this user kept changing under this turn")]

@@ -72,7 +72,7 @@ impl Default for Events {
         Self {
             tx,
             closed,
-            instance: crate::desk::auth::random_token().into(),
+            instance: crate::domain::random_token().into(),
             remote: Arc::new(OnceLock::new()),
         }
     }

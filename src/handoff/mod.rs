@@ -14,10 +14,10 @@ mod store;
 pub mod context;
 pub mod lifecycle;
 
+pub use crate::transcript::{Snapshot, Understood};
 pub use events::{DeskEvent, Events};
-pub use lifecycle::{close, deliver, escalated, rate, resident_wrote, window, Window};
+pub use lifecycle::{local, Handoffs, Window};
 pub use settings::{HandoffSettings, OpeningHours};
 pub use store::{
-    store_for, Handoff, HandoffError, HandoffStats, HandoffStore, NewHandoff, Opened, Snapshot,
-    Status, Understood,
+    store_for, Handoff, HandoffError, HandoffStats, HandoffStore, NewHandoff, Opened, Status,
 };

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use crate::domain::{EscalationReason, IntentId};
 use crate::storage::Database;
+use crate::transcript::Snapshot;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandoffError {
@@ -45,31 +46,6 @@ impl Status {
             other => Err(HandoffError::Decode(format!("status `{other}`"))),
         }
     }
-}
-
-/// One thing the bot understood, with how sure it was.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Understood {
-    pub intent: IntentId,
-    pub confidence: f32,
-    pub at: DateTime<Utc>,
-}
-
-/// What the bot knew when it handed over: kept with the handoff, shown beside the live
-/// account state.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// The intents recognised in the conversation, oldest first.
-    #[serde(default)]
-    pub intents: Vec<Understood>,
-    /// The form being filled, if any, and the slots it had.
-    #[serde(default)]
-    pub form: Option<IntentId>,
-    #[serde(default)]
-    pub slots: Vec<(String, String)>,
-    /// Account numbers the form was acting on (bound accounts are read live).
-    #[serde(default)]
-    pub accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,9 @@ use fluent_bundle::FluentValue;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::app::AppState;
+use std::sync::Arc;
+
+use crate::i18n::Locales;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -86,7 +88,7 @@ impl IntoResponse for ApiError {
 
 /// Writes the localised message into every API error body, including the ones axum's own
 /// layers produce (an oversized body, an unknown route).
-pub async fn localize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn localize(State(locales): State<Arc<Locales>>, req: Request, next: Next) -> Response {
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -101,12 +103,12 @@ pub async fn localize(State(state): State<AppState>, req: Request, next: Next) -
             _ => return res,
         },
     };
-    let locale = state.locales.negotiate(accept.as_deref());
+    let locale = locales.negotiate(accept.as_deref());
     let mut args = Vec::new();
     if let Some(max) = info.max {
         args.push(("max", FluentValue::from(max)));
     }
-    let message = state.locales.text(locale, info.code, &args);
+    let message = locales.text(locale, info.code, &args);
     let mut body = json!({ "error": { "code": info.code, "message": message } });
     if let Some(detail) = info.detail {
         body["error"]["detail"] = json!(detail);

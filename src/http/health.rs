@@ -1,19 +1,30 @@
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::app::AppState;
+use crate::nlu::EngineHandle;
+use crate::storage::Storage;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+#[derive(Clone)]
+struct Health {
+    engine: Arc<EngineHandle>,
+    storage: Arc<dyn Storage>,
+}
+
+pub fn router(engine: Arc<EngineHandle>, storage: Arc<dyn Storage>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(Health { engine, storage })
 }
 
 /// Up when the engine is loaded and the database answers.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let engine = state.engine.current();
-    let database = state.storage.ping().await;
+async fn healthz(State(h): State<Health>) -> (StatusCode, Json<Value>) {
+    let engine = h.engine.current();
+    let database = h.storage.ping().await;
     let status = if database.is_ok() {
         StatusCode::OK
     } else {
@@ -27,7 +38,7 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         Json(json!({
             "status": if database.is_ok() { "ok" } else { "degraded" },
             "phrasebook_version": engine.catalog().version,
-            "database": state.storage.backend(),
+            "database": h.storage.backend(),
         })),
     )
 }

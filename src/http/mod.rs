@@ -1,43 +1,39 @@
-//! The HTTP server: one place that merges each capability's router and serves it.
+//! The HTTP server's shared parts: the JSON API's frame (errors, health, limits) and
+//! serving with a graceful shutdown. The routers themselves are merged in `app`.
 
 pub mod error;
 mod health;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::i18n::Locales;
+use crate::nlu::EngineHandle;
+use crate::storage::Storage;
 
 /// Largest request body the JSON API accepts.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The whole application's routes, without a socket (tests drive it directly too).
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(health::router())
-        .merge(crate::nlu::http::router())
-        .merge(crate::service::http::router())
+/// The JSON API's frame around the capabilities' API routers: `/healthz`, the JSON 404,
+/// localised error bodies and the body limit.
+pub fn api(
+    routes: Router,
+    locales: Arc<Locales>,
+    engine: Arc<EngineHandle>,
+    storage: Arc<dyn Storage>,
+) -> Router {
+    routes
+        .merge(health::router(engine, storage))
         .fallback(|| async { error::ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            locales,
             error::localize,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    let desk = crate::desk::router(&state).with_state(state.clone());
-    let mut app = api.with_state(state.clone()).merge(desk);
-    // The callback speaks WeChat's protocol, not the API's JSON errors: mounted beside it.
-    match crate::wechat::router(&state) {
-        Ok(Some(wechat)) => app = app.nest_service("/wechat", wechat),
-        Ok(None) => {
-            tracing::info!("WeChat not configured (no callback token); /wechat not mounted")
-        }
-        Err(e) => tracing::error!(error = %e, "WeChat callback not mounted"),
-    }
-    app.layer(TraceLayer::new_for_http())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish.

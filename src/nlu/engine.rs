@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::index::{IndexError, PhraseIndex};
 use super::linear::{softmax, SoftmaxModel, TrainParams, Vectorizer};
 use super::text::{Analyzer, AnalyzerError};
+use super::NluSettings;
 use crate::catalog::Catalog;
-use crate::config::NluSettings;
 use crate::domain::{EntryId, IntentId};
 
 /// Added to an intent's logit when one of its patterns matches.

@@ -1,5 +1,6 @@
 //! Understanding residents: from a message to an intent, an entry and a confidence.
 
+mod classifier;
 mod engine;
 pub mod eval;
 pub mod http;
@@ -11,10 +12,13 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+mod settings;
+
+pub use classifier::{Classifier, ClassifyError};
 pub use engine::{Candidate, Classification, Decision, Engine, NluError, RankedEntry};
+pub use settings::NluSettings;
 
 use crate::catalog::{self, Diagnostic, Severity, Sources};
-use crate::config::NluSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -58,6 +62,10 @@ impl EngineHandle {
 
     pub fn current(&self) -> Arc<Engine> {
         self.current.load_full()
+    }
+
+    pub fn settings(&self) -> &NluSettings {
+        &self.settings
     }
 
     /// Re-reads the files; when they changed and are valid, builds a new engine off the

@@ -4,27 +4,10 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use jieba_rs::Jieba;
-use unicode_normalization::UnicodeNormalization;
 
 use crate::catalog::SynonymSet;
 
-/// Full-width to half-width (NFKC), lower case, runs of white space folded to one space.
-pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.nfkc().flat_map(char::to_lowercase) {
-        if c.is_whitespace() || c.is_control() {
-            space = !out.is_empty();
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(c);
-        }
-    }
-    out
-}
+pub use crate::domain::normalize;
 
 /// Digits runs this long are account or phone numbers: one feature for all of them.
 const LONG_NUMBER: usize = 7;

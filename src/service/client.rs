@@ -9,12 +9,12 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::http::{CreateBody, StatusBody, Verified, WorkOrderQuery, IDEMPOTENCY_KEY};
+use super::wire::{CreateBody, StatusBody, Verified, WorkOrderQuery, IDEMPOTENCY_KEY};
 use super::{
     Account, AccountNo, Bill, Hall, IdempotencyKey, NewRequest, Payment, RequestId, ServiceApi,
     ServiceError, ServiceRequest, ServiceSettings, StatusUpdate, Verification, WorkOrder,
 };
-use crate::config::Secret;
+use crate::domain::Secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -1,56 +1,27 @@
 //! The contract's reference server, `/api/service/v1`: the configured `ServiceApi` over
 //! HTTP/JSON, described by `openapi.json`. Refusals carry stable codes (Fluent ids).
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::wire::{CreateBody, StatusBody, Verified, WorkOrderQuery, IDEMPOTENCY_KEY};
+use super::ServiceApi;
 use super::{
-    Account, AccountNo, Bill, Hall, IdempotencyKey, NewRequest, Payment, RequestId, RequestKind,
-    RequestStatus, ServiceError, ServiceRequest, StatusUpdate, Verification, WorkOrder,
+    Account, AccountNo, Bill, Hall, IdempotencyKey, NewRequest, Payment, RequestId, ServiceError,
+    ServiceRequest, StatusUpdate, Verification, WorkOrder,
 };
-use crate::app::AppState;
+use crate::domain::Secret;
 use crate::http::error::ApiJson;
+use crate::notify::Notifier;
 
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 const OPENAPI: &str = include_str!("openapi.json");
-
-/// `POST /requests`: the idempotency key travels in its header.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateBody {
-    pub account: AccountNo,
-    pub kind: RequestKind,
-    #[serde(default)]
-    pub urgent: bool,
-    #[serde(default)]
-    pub details: serde_json::Value,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusBody {
-    pub status: RequestStatus,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// `GET /work-orders?district=…`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct WorkOrderQuery {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub district: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Verified {
-    pub verified: bool,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -106,14 +77,23 @@ fn refusal_status(code: &str) -> StatusCode {
     }
 }
 
+/// What the reference server serves: the configured service API, the token callers must
+/// present, and who tells residents when a request moves on.
+#[derive(Clone)]
+pub struct ServiceHttp {
+    pub service: Arc<dyn ServiceApi>,
+    pub token: Secret,
+    pub notifier: Notifier,
+}
+
 /// Present when `service.token` is empty or the bearer token matches it.
 pub struct Authorized;
 
-impl FromRequestParts<AppState> for Authorized {
+impl FromRequestParts<ServiceHttp> for Authorized {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        let expected = state.settings.service.token.expose();
+    async fn from_request_parts(parts: &mut Parts, state: &ServiceHttp) -> Result<Self, HttpError> {
+        let expected = state.token.expose();
         if expected.is_empty() {
             return Ok(Self);
         }
@@ -161,7 +141,7 @@ fn request_id(raw: String) -> Result<RequestId, HttpError> {
 
 type Answer<T> = Result<Json<T>, HttpError>;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: ServiceHttp) -> Router {
     Router::new()
         .route("/api/service/v1/openapi.json", get(openapi))
         .route("/api/service/v1/accounts/{no}", get(account))
@@ -174,6 +154,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/service/v1/requests/{id}/status", post(advance))
         .route("/api/service/v1/halls", get(halls))
         .route("/api/service/v1/work-orders", get(work_orders))
+        .with_state(state)
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -182,7 +163,7 @@ async fn openapi() -> impl IntoResponse {
 
 async fn account(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Path(no): Path<String>,
 ) -> Answer<Account> {
     Ok(Json(s.service.account(&account_no(no)?).await?))
@@ -190,7 +171,7 @@ async fn account(
 
 async fn verify(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Path(no): Path<String>,
     ApiJson(proof): ApiJson<Verification>,
 ) -> Answer<Verified> {
@@ -200,7 +181,7 @@ async fn verify(
 
 async fn bills(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Path(no): Path<String>,
 ) -> Answer<Vec<Bill>> {
     Ok(Json(s.service.bills(&account_no(no)?).await?))
@@ -208,7 +189,7 @@ async fn bills(
 
 async fn payments(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Path(no): Path<String>,
 ) -> Answer<Vec<Payment>> {
     Ok(Json(s.service.payments(&account_no(no)?).await?))
@@ -216,7 +197,7 @@ async fn payments(
 
 async fn requests(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Path(no): Path<String>,
 ) -> Answer<Vec<ServiceRequest>> {
     Ok(Json(s.service.requests(&account_no(no)?).await?))
@@ -224,7 +205,7 @@ async fn requests(
 
 async fn create(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     IdemKey(key): IdemKey,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Answer<ServiceRequest> {
@@ -240,7 +221,7 @@ async fn create(
 
 async fn request(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Path(id): Path<String>,
 ) -> Answer<ServiceRequest> {
     Ok(Json(s.service.request(&request_id(id)?).await?))
@@ -248,7 +229,7 @@ async fn request(
 
 async fn advance(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Path(id): Path<String>,
     IdemKey(key): IdemKey,
     ApiJson(body): ApiJson<StatusBody>,
@@ -261,18 +242,18 @@ async fn advance(
     };
     let request = s.service.advance_request(&update).await?;
     // Residents hear of the step without delaying the business system's call.
-    let (state, changed) = (s.clone(), request.clone());
-    tokio::spawn(async move { crate::notify::request_changed(&state, &changed).await });
+    let (notifier, changed) = (s.notifier.clone(), request.clone());
+    tokio::spawn(async move { notifier.request_changed(&changed).await });
     Ok(Json(request))
 }
 
-async fn halls(_: Authorized, State(s): State<AppState>) -> Answer<Vec<Hall>> {
+async fn halls(_: Authorized, State(s): State<ServiceHttp>) -> Answer<Vec<Hall>> {
     Ok(Json(s.service.halls().await?))
 }
 
 async fn work_orders(
     _: Authorized,
-    State(s): State<AppState>,
+    State(s): State<ServiceHttp>,
     Query(q): Query<WorkOrderQuery>,
 ) -> Answer<Vec<WorkOrder>> {
     // A page's "all districts" choice sends the parameter empty.

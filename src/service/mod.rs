@@ -13,11 +13,12 @@ pub mod outbox;
 pub mod rules;
 pub mod station;
 pub mod types;
+pub mod wire;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Secret;
+use crate::domain::Secret;
 
 pub use builtin::BuiltinService;
 pub use client::HttpServiceApi;
@@ -122,14 +123,16 @@ pub enum SetupError {
 /// The service API the settings name: the HTTP client when `service.url` is set, else the
 /// built-in service (with the demo data loaded on first start when `demo` is on).
 pub async fn from_settings(
-    settings: &crate::config::Settings,
+    settings: &ServiceSettings,
+    rules: &Rules,
+    demo: bool,
     db: &crate::storage::Database,
 ) -> Result<std::sync::Arc<dyn ServiceApi>, SetupError> {
-    if !settings.service.url.is_empty() {
-        return Ok(std::sync::Arc::new(HttpServiceApi::new(&settings.service)?));
+    if !settings.url.is_empty() {
+        return Ok(std::sync::Arc::new(HttpServiceApi::new(settings)?));
     }
-    let builtin = BuiltinService::new(db.clone(), settings.rules.clone());
-    if settings.demo {
+    let builtin = BuiltinService::new(db.clone(), rules.clone());
+    if demo {
         demo::load_if_empty(&builtin).await?;
     }
     Ok(std::sync::Arc::new(builtin))

@@ -2,6 +2,7 @@
 //! the `wechat-mp` adapter (verification, decryption, retries, the 5-second rule).
 
 mod respond;
+mod settings;
 mod store;
 
 use std::sync::Arc;
@@ -10,18 +11,28 @@ use std::time::Duration;
 use axum::Router;
 use wechat_mp::{Bot, Config, Dispatcher, Mode, UpdateHandler};
 
+pub use settings::WeChatSettings;
 pub use store::DbStores;
 
-use crate::app::AppState;
-use crate::config::WeChatSettings;
 use crate::dialogue::Dialogue;
+use crate::i18n::Locales;
+use crate::nlu::EngineHandle;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WeChatSetupError {
     #[error("WeChat settings: {0}")]
     Config(#[from] wechat_mp::ConfigError),
-    #[error("dialogue: {0}")]
-    Dialogue(#[from] crate::dialogue::DialogueError),
+}
+
+/// What the callback needs: the dialogue it hands turns to, the words for a failed turn,
+/// the WeChat client and the database-backed retry memory.
+pub struct WeChatDeps {
+    pub settings: WeChatSettings,
+    pub dialogue: Arc<Dialogue>,
+    pub locales: Arc<Locales>,
+    pub engine: Arc<EngineHandle>,
+    pub bot: Option<Bot>,
+    pub stores: DbStores,
 }
 
 /// The adapter's configuration, or `None` when no callback token is set (the webhook is
@@ -56,23 +67,29 @@ pub fn bot(config: &Config, stores: &DbStores) -> Bot {
 
 fn handler() -> UpdateHandler {
     wechat_mp::dptree::entry().endpoint(
-        |update: wechat_mp::Update, state: AppState, dialogue: Arc<Dialogue>| async move {
-            respond::reply(&state, &dialogue, &update).await
+        |update: wechat_mp::Update,
+         locales: Arc<Locales>,
+         engine: Arc<EngineHandle>,
+         dialogue: Arc<Dialogue>| async move {
+            respond::reply(&locales, &engine, &dialogue, &update).await
         },
     )
 }
 
 /// The callback router, or `None` when WeChat is not configured.
-pub fn router(state: &AppState) -> Result<Option<Router>, WeChatSetupError> {
-    let Some(config) = config(&state.settings.wechat) else {
+pub fn router(deps: WeChatDeps) -> Result<Option<Router>, WeChatSetupError> {
+    let Some(config) = config(&deps.settings) else {
         return Ok(None);
     };
     config.validate()?;
-    let dialogue = Arc::new(Dialogue::new(state)?);
-    let stores = DbStores::new(state.db.clone());
-    let bot = state.bot.clone().unwrap_or_else(|| bot(&config, &stores));
+    let stores = deps.stores;
+    let bot = deps.bot.unwrap_or_else(|| bot(&config, &stores));
     let dispatcher = Dispatcher::builder(bot, handler())
-        .dependencies(wechat_mp::dptree::deps![state.clone(), dialogue])
+        .dependencies(wechat_mp::dptree::deps![
+            deps.locales,
+            deps.engine,
+            deps.dialogue
+        ])
         .dedup_store(Arc::new(stores))
         .build();
     Ok(Some(wechat_mp::axum::router(config, dispatcher)?))

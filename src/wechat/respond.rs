@@ -6,8 +6,9 @@ use chrono::Utc;
 use wechat_mp::update::{Event, MessageKind};
 use wechat_mp::{HandlerResult, Reply, Update, UpdateKind};
 
-use crate::app::AppState;
 use crate::dialogue::{Dialogue, Inbound, Turn};
+use crate::i18n::Locales;
+use crate::nlu::EngineHandle;
 
 /// The dialogue's view of a push; `None` for events that need no answer.
 fn inbound(update: &Update) -> Option<Inbound> {
@@ -44,11 +45,16 @@ fn inbound(update: &Update) -> Option<Inbound> {
     }
 }
 
-pub async fn reply(state: &AppState, dialogue: &Arc<Dialogue>, update: &Update) -> HandlerResult {
+pub async fn reply(
+    locales: &Locales,
+    engine: &EngineHandle,
+    dialogue: &Arc<Dialogue>,
+    update: &Update,
+) -> HandlerResult {
     let Some(inbound) = inbound(update) else {
         return Ok(Reply::Success);
     };
-    let locale = state.locales.default_locale().to_owned();
+    let locale = locales.default_locale().to_owned();
     let turn = Turn {
         user: update.from.as_str().to_owned(),
         inbound,
@@ -74,8 +80,7 @@ pub async fn reply(state: &AppState, dialogue: &Arc<Dialogue>, update: &Update) 
         }
         Err(e) => {
             tracing::error!(error = %e, "dialogue turn failed");
-            let hotline = state
-                .engine
+            let hotline = engine
                 .current()
                 .catalog()
                 .facts
@@ -83,8 +88,8 @@ pub async fn reply(state: &AppState, dialogue: &Arc<Dialogue>, update: &Update) 
                 .cloned()
                 .unwrap_or_default();
             let args = [("hotline", fluent_bundle::FluentValue::from(hotline))];
-            Ok(Reply::text(state.locales.text(
-                state.locales.default_locale(),
+            Ok(Reply::text(locales.text(
+                locales.default_locale(),
                 "bot-service-unavailable",
                 &args,
             )))

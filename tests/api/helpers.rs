@@ -68,7 +68,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Setti
     let state = AppState::build(s).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = heatdesk::http::router(state.clone());
+    let router = heatdesk::app::router(&state);
     tokio::spawn(async move { heatdesk::http::serve(listener, router).await });
     TestApp {
         addr,

@@ -1,5 +1,6 @@
 //! heatdesk's integration tests: one binary, a real server on port 0, a real database.
 
+mod architecture;
 mod assist;
 mod browser;
 mod browser_smoke;

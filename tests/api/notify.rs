@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use heatdesk::config::Secret;
-use heatdesk::dialogue::{Dialogue, Inbound, Turn};
+use heatdesk::dialogue::{Inbound, Turn};
 use heatdesk::service::{AccountNo, RequestKind, RequestStatus};
 use wechat_mp::testing::{FakeWeChat, FAKE_APPID, FAKE_SECRET};
 
@@ -31,7 +31,7 @@ async fn a_paid_resumption_is_told_by_message_or_at_the_next_turn() {
         .iter()
         .find(|r| r.kind == RequestKind::Resumption && r.status == RequestStatus::AwaitingPayment)
         .expect("the demo data has a resumption awaiting payment");
-    let store = heatdesk::dialogue::store_for(&app.state.db);
+    let store = heatdesk::transcript::store_for(&app.state.db);
     store.bind("o-far", &no, Utc::now()).await.unwrap();
     store.bind("o-near", &no, Utc::now()).await.unwrap();
     fake.touch_user("o-near");
@@ -75,7 +75,7 @@ async fn a_paid_resumption_is_told_by_message_or_at_the_next_turn() {
     assert_eq!(kept[0].delivery.as_deref(), Some("sent"));
 
     // The resident outside the window hears of it at the next message, once.
-    let dialogue = Dialogue::new(&app.state).unwrap();
+    let dialogue = app.state.dialogue().unwrap();
     let turn = |text: &str| Turn {
         user: "o-far".into(),
         inbound: Inbound::Text(text.into()),
@@ -107,7 +107,7 @@ async fn held_notices_and_bound_residents_on_every_backend() {
     let dir = tempfile::tempdir().unwrap();
     for db in crate::helpers::all_databases(dir.path()).await {
         let backend = db.backend();
-        let store = heatdesk::dialogue::store_for(&db);
+        let store = heatdesk::transcript::store_for(&db);
         let no = AccountNo::parse("10010001").unwrap();
         store.bind("o-b", &no, Utc::now()).await.unwrap();
         store.bind("o-a", &no, Utc::now()).await.unwrap();

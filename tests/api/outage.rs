@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use chrono::Utc;
 use heatdesk::app::AppState;
 use heatdesk::config::Settings;
-use heatdesk::dialogue::{Dialogue, Inbound, Turn};
+use heatdesk::dialogue::{Inbound, Turn};
 use heatdesk::service::rules::MonthDay;
 use heatdesk::service::{AccountNo, RequestKind};
 
@@ -18,7 +18,7 @@ use crate::helpers::{settings, spawn_app_with};
 async fn business_system(addr: SocketAddr, s: Settings) -> tokio::task::JoinHandle<()> {
     let state = AppState::build(s).await.unwrap();
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let router = heatdesk::http::router(state);
+    let router = heatdesk::app::router(&state);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     })
@@ -47,7 +47,7 @@ async fn a_suspension_confirmed_while_the_system_is_down_is_made_once_it_is_back
         s.service.retries = 1;
     })
     .await;
-    let dialogue = Dialogue::new(&desk.state).unwrap();
+    let dialogue = desk.state.dialogue().unwrap();
     let say = |text: &str| {
         let turn = Turn {
             user: "o-outage".into(),

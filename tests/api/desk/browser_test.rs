@@ -271,7 +271,7 @@ async fn a_station_opens_the_valve_and_the_resident_is_told() {
             .unwrap();
     }
     let resident = "o-browser-valve";
-    heatdesk::dialogue::store_for(&app.state.db)
+    heatdesk::transcript::store_for(&app.state.db)
         .bind(resident, &no, Utc::now())
         .await
         .unwrap();

@@ -110,7 +110,7 @@ async fn an_agent_takes_over_answers_through_wechat_closes_and_is_rated() {
         fake.texts_to(&resident.user),
         vec!["您好，我是客服李娜，马上为您安排维修师傅。".to_owned()]
     );
-    let lines = heatdesk::dialogue::store_for(&app.state.db)
+    let lines = heatdesk::transcript::store_for(&app.state.db)
         .transcript(&resident.user)
         .await
         .unwrap();
@@ -252,7 +252,7 @@ async fn reasons_left_out_of_the_settings_are_only_recorded() {
         .await
         .unwrap()
         .is_empty());
-    let recorded = heatdesk::dialogue::store_for(&app.state.db)
+    let recorded = heatdesk::transcript::store_for(&app.state.db)
         .escalations("o-ask")
         .await
         .unwrap();
@@ -314,7 +314,7 @@ async fn queue_claims_and_transcripts_survive_a_restart() {
     let claimed = queue.iter().find(|q| q.id == h.id).unwrap();
     assert_eq!(claimed.status, Status::Claimed);
     assert_eq!(claimed.agent.as_deref(), Some("客服 李娜"));
-    let lines = heatdesk::dialogue::store_for(&again.db)
+    let lines = heatdesk::transcript::store_for(&again.db)
         .transcript("o-restart")
         .await
         .unwrap();
@@ -400,7 +400,7 @@ async fn the_context_shows_the_form_its_slots_and_the_accounts_state() {
     let r = Resident::new(&app.state, "o-context");
     // 10010002 is a demo account with arrears.
     let no = heatdesk::service::AccountNo::parse("10010002").unwrap();
-    heatdesk::dialogue::store_for(&app.state.db)
+    heatdesk::transcript::store_for(&app.state.db)
         .bind(&r.user, &no, Utc::now())
         .await
         .unwrap();

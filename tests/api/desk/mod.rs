@@ -64,7 +64,7 @@ impl Resident {
     pub fn new(state: &AppState, user: &str) -> Self {
         Self {
             user: user.to_owned(),
-            dialogue: Dialogue::new(state).unwrap(),
+            dialogue: state.dialogue().unwrap(),
         }
     }
 

@@ -145,7 +145,7 @@ async fn each_station_sees_the_work_orders_of_its_district() {
 async fn a_step_moves_the_request_and_tells_the_resident_once() {
     let (app, fake) = desk_app().await;
     let repair = haibowan_repair(&app).await;
-    let store = heatdesk::dialogue::store_for(&app.state.db);
+    let store = heatdesk::transcript::store_for(&app.state.db);
     store
         .bind("o-orders-resident", &repair.account, Utc::now())
         .await

@@ -36,11 +36,12 @@ async fn rated_handoff(app: &TestApp, fake: &wechat_mp::testing::FakeWeChat, rat
         .unwrap()
         .unwrap();
     assert!(store.claim(h.id, agent.id, Utc::now()).await.unwrap());
-    assert!(
-        handoff::close(&app.state, &h, agent.id, "referred", "", Utc::now())
-            .await
-            .unwrap()
-    );
+    assert!(app
+        .state
+        .handoffs
+        .close(&h, agent.id, "referred", "", Utc::now())
+        .await
+        .unwrap());
     resident.says(rating).await;
     let closed = store.get(h.id).await.unwrap().unwrap();
     assert_eq!(

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use heatdesk::app::AppState;
-use heatdesk::dialogue::{Dialogue, Inbound, Turn};
+use heatdesk::dialogue::{Dialogue, DialogueDeps, Inbound, Turn};
 use heatdesk::service::rules::{MonthDay, Rules};
 use heatdesk::service::{
     Account, AccountNo, Bill, BuiltinService, Hall, NewRequest, Payment, RequestId, ServiceApi,
@@ -92,6 +92,8 @@ impl ServiceApi for Switchable {
 /// A resident talking to heatdesk, with the transcript written as it goes.
 pub struct Chat {
     pub state: AppState,
+    /// The dialogue's handles, with the switchable service in place of the app's.
+    pub deps: DialogueDeps,
     pub dialogue: Dialogue,
     pub service: Arc<Switchable>,
     pub user: String,
@@ -110,7 +112,7 @@ impl Chat {
         }
         settings.rules = rules();
         settings.nlu.watch_interval_secs = 0;
-        let mut state = AppState::build(settings).await.unwrap();
+        let state = AppState::build(settings).await.unwrap();
         let clock = Arc::new(Mutex::new(start_time()));
         let c = clock.clone();
         let inner = BuiltinService::new(state.db.clone(), rules())
@@ -119,10 +121,14 @@ impl Chat {
             inner,
             down: Mutex::new(false),
         });
-        state.service = service.clone();
-        let dialogue = Dialogue::new(&state).unwrap();
+        let deps = DialogueDeps {
+            service: service.clone(),
+            ..state.dialogue_deps()
+        };
+        let dialogue = Dialogue::new(deps.clone()).unwrap();
         Chat {
             state,
+            deps,
             dialogue,
             service,
             user: "oResident0001".to_owned(),
@@ -147,7 +153,7 @@ impl Chat {
 
     /// Drops the dialogue and builds it again on the same database, as after a restart.
     pub fn restart(&mut self) {
-        self.dialogue = Dialogue::new(&self.state).unwrap();
+        self.dialogue = Dialogue::new(self.deps.clone()).unwrap();
         self.note("heatdesk restarted");
     }
 

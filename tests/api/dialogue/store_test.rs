@@ -1,11 +1,10 @@
 //! The conversation store on both backends, and one whole conversation on PostgreSQL.
 
 use chrono::Duration;
-use heatdesk::dialogue::{
-    store_for, Direction, EscalationReason, EscalationRecord, TranscriptLine,
-};
+use heatdesk::domain::EscalationReason;
 use heatdesk::service::AccountNo;
 use heatdesk::storage::Database;
+use heatdesk::transcript::{store_for, Direction, EscalationRecord, TranscriptLine};
 
 use super::{start_time, Chat};
 use crate::helpers::fresh_postgres;

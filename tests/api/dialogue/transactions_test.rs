@@ -116,7 +116,7 @@ async fn a_request_made_while_the_service_is_down_is_kept_and_sent_once() {
     c.say("确认").await;
     assert_eq!(c.state.outbox.pending().await.unwrap(), 1);
     *c.service.down.lock().unwrap() = false;
-    let api = c.state.service.clone();
+    let api = c.deps.service.clone();
     assert_eq!(c.state.outbox.run_once(api.as_ref()).await.unwrap(), 1);
     c.note("the outbox sent it; the resident hears on the next message");
     c.send(Inbound::Voice {
@@ -161,7 +161,7 @@ async fn a_confirmation_run_twice_makes_one_request() {
     let second = c.say("确认").await;
     assert_eq!(first, second, "the same reference number both times");
     let no = heatdesk::service::AccountNo::parse("30030001").unwrap();
-    let changes = c.state.service.requests(&no).await.unwrap();
+    let changes = c.deps.service.requests(&no).await.unwrap();
     assert_eq!(changes.len(), 1);
 }
 
@@ -170,7 +170,7 @@ async fn a_confirmation_run_twice_makes_one_request() {
 #[tokio::test]
 async fn concurrent_turns_of_one_resident_are_serialised() {
     let c = Chat::start(None).await;
-    let other = heatdesk::dialogue::Dialogue::new(&c.state).unwrap();
+    let other = heatdesk::dialogue::Dialogue::new(c.deps.clone()).unwrap();
     let turn = |text: &str| heatdesk::dialogue::Turn {
         user: c.user.clone(),
         inbound: Inbound::Text(text.to_owned()),

@@ -269,7 +269,7 @@ async fn calls_are_retried_with_backoff_on_503() {
 async fn serve_on(addr: SocketAddr, s: Settings) -> tokio::task::JoinHandle<()> {
     let state = AppState::build(s).await.unwrap();
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let router = heatdesk::http::router(state);
+    let router = heatdesk::app::router(&state);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     })

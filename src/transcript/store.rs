@@ -7,8 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::types::EscalationReason;
-use crate::domain::IntentId;
+use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
 use crate::storage::Database;
 

@@ -10,8 +10,7 @@ use super::store::{
     direction, direction_str, Binding, ConversationStore, EscalationRecord, StoreError,
     StoredConversation, TranscriptLine,
 };
-use super::types::EscalationReason;
-use crate::domain::IntentId;
+use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
 
 const LOAD: &str = "SELECT state, version, updated_at FROM conversations WHERE user_id = $1";

@@ -1,0 +1,57 @@
+//! What the dialogue asks of whoever hands conversations to people. The dialogue only
+//! escalates; `handoff` implements this port and decides what an escalation becomes, so the
+//! dialogue never reaches into the desk or the queue.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::transcript::{Escalation, Snapshot};
+
+/// A failure behind the port, told in words (the dialogue logs it and carries on).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EscalateError(pub String);
+
+/// The resident's handoff that is not closed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenHandoff {
+    pub id: i64,
+    /// An agent owns it: the bot stays silent.
+    pub claimed: bool,
+}
+
+/// What an escalation became.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handover {
+    /// A handoff was opened; the resident is told this (their place, or the opening hours).
+    Queued { told: String },
+    /// Hand the resident to WeChat's customer-service tool (the account; empty: any agent).
+    Transfer { account: String },
+    /// Nothing changes for the resident: the reason is only recorded, or they already wait.
+    Unchanged,
+}
+
+#[async_trait]
+pub trait Escalate: Send + Sync + 'static {
+    async fn open_handoff(&self, user: &str) -> Result<Option<OpenHandoff>, EscalateError>;
+
+    async fn escalated(
+        &self,
+        user: &str,
+        escalation: &Escalation,
+        snapshot: Snapshot,
+        at: DateTime<Utc>,
+        locale: &str,
+    ) -> Result<Handover, EscalateError>;
+
+    /// A resident's message reached an open handoff: the screens showing it refresh.
+    fn resident_wrote(&self, handoff: i64);
+
+    /// The resident's rating of a closed handoff, 1 to 5; `false` when it was not taken.
+    async fn rate(
+        &self,
+        handoff: i64,
+        rating: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, EscalateError>;
+}

@@ -1,0 +1,52 @@
+//! What a conversation leaves behind, shared by the dialogue, the handoff, the desk and
+//! request notices: the transcript, bindings, escalations and held notices (one store per
+//! backend), and the words they use to speak of it.
+//!
+//! It sits below the capabilities that read and write it, so none of them needs another
+//! to reach a resident's record.
+
+mod store;
+mod store_sql;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EscalationReason, IntentId};
+
+pub use store::{
+    store_for, Binding, ConversationStore, Direction, EscalationRecord, StoreError,
+    StoredConversation, TranscriptLine,
+};
+
+/// Why a turn asks for a person, what it understood and how sure it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub reason: EscalationReason,
+    pub intent: Option<IntentId>,
+    pub confidence: Option<f32>,
+}
+
+/// One thing the bot understood, with how sure it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Understood {
+    pub intent: IntentId,
+    pub confidence: f32,
+    pub at: DateTime<Utc>,
+}
+
+/// What the bot knew when it handed over: kept with the handoff, shown beside the live
+/// account state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The intents recognised in the conversation, oldest first.
+    #[serde(default)]
+    pub intents: Vec<Understood>,
+    /// The form being filled, if any, and the slots it had.
+    #[serde(default)]
+    pub form: Option<IntentId>,
+    #[serde(default)]
+    pub slots: Vec<(String, String)>,
+    /// Account numbers the form was acting on (bound accounts are read live).
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
