@@ -66,6 +66,10 @@ impl AppState {
             .await
             .context("opening the database")?;
         let storage = db.phrasebook_store();
+        let start = db
+            .start_lock()
+            .await
+            .context("waiting for other instances to start")?;
         let bot = match crate::wechat::config(&settings.wechat) {
             Some(wechat) => {
                 wechat.validate().context("WeChat settings")?;
@@ -140,6 +144,7 @@ impl AppState {
                 .await
                 .context("creating the sample desk users")?;
         }
+        start.release().await;
         // Refuse to start on broken dialogue data rather than fail on the first message.
         state.dialogue().context("loading the dialogue data")?;
         Ok(state)
@@ -207,6 +212,10 @@ impl AppState {
     pub fn spawn_background(&self) {
         let every = Duration::from_secs(self.settings.service.outbox_interval_secs.max(1));
         self.outbox.spawn_worker(self.service.clone(), every);
+        if self.settings.wechat.purge_interval_secs > 0 {
+            let every = Duration::from_secs(self.settings.wechat.purge_interval_secs);
+            DbStores::new(self.db.clone()).spawn_purger(every);
+        }
         let users = self.users.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(3600));

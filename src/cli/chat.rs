@@ -22,6 +22,7 @@ pub async fn run(settings: Settings, user: &str) -> anyhow::Result<ExitCode> {
             inbound,
             at: chrono::Utc::now(),
             locale: locale.clone(),
+            message: None,
         };
         let outcome = dialogue.handle(turn).await?;
         for reply in outcome.replies {

@@ -33,7 +33,8 @@ use crate::i18n::Locales;
 use crate::nlu::Classifier;
 use crate::service::{Outbox, OutboxResult, Rules, ServiceApi};
 use crate::transcript::{
-    ConversationStore, Direction, EscalationRecord, Snapshot, TranscriptLine, Understood,
+    Answered, ConversationStore, Direction, EscalationRecord, Snapshot, StoredConversation,
+    TranscriptLine, Understood,
 };
 
 pub use data::DialogueData;
@@ -127,10 +128,18 @@ impl Dialogue {
         &self.store
     }
 
-    /// Handles one message of one resident. Turns of the same resident are serialised by the
-    /// stored version: a turn that lost the race runs again on the newer state.
+    /// Handles one message of one resident. One turn of a resident runs at a time, whichever
+    /// instance took the message; the stored version stays a safety net (a turn that lost
+    /// the race runs again on the newer state).
     #[tracing::instrument(name = "turn", skip_all, fields(kind = inbound_kind(&turn.inbound)))]
     pub async fn handle(&self, turn: Turn) -> Result<Outcome, DialogueError> {
+        let lock = self.store.lock(&turn.user).await?;
+        let outcome = self.handle_locked(&turn).await;
+        lock.release().await;
+        outcome
+    }
+
+    async fn handle_locked(&self, turn: &Turn) -> Result<Outcome, DialogueError> {
         let handoff = self
             .deps
             .escalate
@@ -159,10 +168,20 @@ impl Dialogue {
             self.deps.escalate.resident_wrote(h.id);
             return Ok(Outcome::default());
         }
-        let mut notices = self.held_notices(&turn).await;
-        notices.extend(self.finished_requests(&turn).await);
+        let mut notices: Option<Vec<String>> = None;
         for _ in 0..ATTEMPTS {
             let stored = self.store.load(&turn.user).await?;
+            if let Some(answer) = stored.as_ref().and_then(|s| answered(s, turn)) {
+                // The turn ran to its end before (on an instance that then died, say): the
+                // resident gets what it answered, and nothing is done again.
+                tracing::info!("message answered before; the same answer again");
+                return Ok(answer);
+            }
+            if notices.is_none() {
+                let mut held = self.held_notices(turn).await;
+                held.extend(self.finished_requests(turn).await);
+                notices = Some(held);
+            }
             let (conv, version, idle_since) = match &stored {
                 Some(s) => (
                     serde_json::from_str::<Conversation>(&s.state).unwrap_or_else(|e| {
@@ -205,21 +224,40 @@ impl Dialogue {
             };
             let json =
                 serde_json::to_string(&saved).map_err(|e| DialogueError::Data(e.to_string()))?;
-            if self.store.save(&turn.user, &json, version, turn.at).await? {
+            let understood = cx.understood.lock().ok().and_then(|mut u| u.take());
+            let mut replies: Vec<String> = notices.clone().unwrap_or_default();
+            replies.extend(cx.replies);
+            // What the escalation means for the resident is part of the answer, so it is
+            // decided before the answer is stored with the state.
+            let transfer = match &cx.escalation {
+                Some(e) => {
+                    self.escalated(turn, e, &before, understood.as_ref(), &mut replies)
+                        .await?
+                }
+                None => None,
+            };
+            let outcome = Outcome {
+                replies,
+                escalation: cx.escalation,
+                transfer,
+            };
+            let answer = StoredAnswer::of(&outcome);
+            let answered = turn.message.as_deref().map(|message| Answered {
+                message,
+                outcome: &answer,
+            });
+            if self
+                .store
+                .save_turn(&turn.user, &json, version, turn.at, answered)
+                .await?
+            {
                 tracing::info!(
                     state = state_name(&saved.state),
-                    replies = cx.replies.len(),
+                    replies = outcome.replies.len(),
                     "turn done"
                 );
-                let replies = notices.into_iter().chain(cx.replies).collect();
-                let understood = cx.understood.lock().ok().and_then(|mut u| u.take());
-                let done = Done {
-                    replies,
-                    escalation: cx.escalation,
-                    understood,
-                    before,
-                };
-                return self.finish(&turn, done, handoff).await;
+                self.record(turn, &outcome, understood, handoff).await?;
+                return Ok(outcome);
             }
             tracing::info!("conversation changed meanwhile; running the turn again");
         }
@@ -270,41 +308,47 @@ impl Dialogue {
             .collect()
     }
 
-    async fn finish(
+    /// Records the escalation and hands it over; what the resident is told joins
+    /// `replies`. Returns the customer-service account to transfer to, if that is the way.
+    async fn escalated(
         &self,
         turn: &Turn,
-        done: Done,
-        handoff: Option<OpenHandoff>,
-    ) -> Result<Outcome, DialogueError> {
-        let Done {
-            mut replies,
-            escalation,
-            understood,
-            before,
-        } = done;
-        let mut transfer = None;
-        if let Some(e) = &escalation {
-            tracing::info!(reason = e.reason.as_str(), "conversation escalated");
-            let record = EscalationRecord {
-                at: turn.at,
-                reason: e.reason,
-                intent: e.intent.clone(),
-                confidence: e.confidence,
-            };
-            self.store.record_escalation(&turn.user, &record).await?;
-            let snapshot = self.snapshot(turn, &before, understood.as_ref()).await;
-            match self
-                .deps
-                .escalate
-                .escalated(&turn.user, e, snapshot, turn.at, &turn.locale)
-                .await
-            {
-                Ok(Handover::Queued { told }) => replies.push(told),
-                Ok(Handover::Transfer { account }) => transfer = Some(account),
-                Ok(Handover::Unchanged) => {}
-                Err(err) => tracing::error!(error = %err, "cannot open the handoff"),
-            }
+        e: &Escalation,
+        before: &State,
+        understood: Option<&(IntentId, f32)>,
+        replies: &mut Vec<String>,
+    ) -> Result<Option<String>, DialogueError> {
+        tracing::info!(reason = e.reason.as_str(), "conversation escalated");
+        let record = EscalationRecord {
+            at: turn.at,
+            reason: e.reason,
+            intent: e.intent.clone(),
+            confidence: e.confidence,
+        };
+        self.store.record_escalation(&turn.user, &record).await?;
+        let snapshot = self.snapshot(turn, before, understood).await;
+        match self
+            .deps
+            .escalate
+            .escalated(&turn.user, e, snapshot, turn.at, &turn.locale)
+            .await
+        {
+            Ok(Handover::Queued { told }) => replies.push(told),
+            Ok(Handover::Transfer { account }) => return Ok(Some(account)),
+            Ok(Handover::Unchanged) => {}
+            Err(err) => tracing::error!(error = %err, "cannot open the handoff"),
         }
+        Ok(None)
+    }
+
+    /// The turn's lines in the transcript; the desk hears of a resident it is serving.
+    async fn record(
+        &self,
+        turn: &Turn,
+        outcome: &Outcome,
+        understood: Option<(IntentId, f32)>,
+        handoff: Option<OpenHandoff>,
+    ) -> Result<(), DialogueError> {
         let mut inbound = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
         if let Some((intent, confidence)) = &understood {
             inbound.intent = Some(intent.clone());
@@ -312,14 +356,15 @@ impl Dialogue {
         }
         let mut lines = vec![inbound];
         lines.extend(
-            replies
+            outcome
+                .replies
                 .iter()
                 .map(|r| TranscriptLine::new(turn.at, Direction::Out, r.clone())),
         );
         self.store.append(&turn.user, &lines).await?;
         let open = match handoff {
             Some(h) => Some(h.id),
-            None if escalation.is_some() => self
+            None if outcome.escalation.is_some() => self
                 .deps
                 .escalate
                 .open_handoff(&turn.user)
@@ -332,11 +377,7 @@ impl Dialogue {
         if let Some(id) = open {
             self.deps.escalate.resident_wrote(id);
         }
-        Ok(Outcome {
-            replies,
-            escalation,
-            transfer,
-        })
+        Ok(())
     }
 
     /// What the agent should know that the transcript does not say plainly.
@@ -392,18 +433,53 @@ impl Dialogue {
     }
 }
 
-/// What a turn produced, before it is recorded.
-struct Done {
+/// A turn's answer as stored with the state, for a retry of its message.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredAnswer {
     replies: Vec<String>,
-    escalation: Option<Escalation>,
-    understood: Option<(IntentId, f32)>,
-    /// The state the turn started from (the form the resident was filling).
-    before: State,
+    #[serde(default)]
+    transfer: Option<String>,
+}
+
+impl StoredAnswer {
+    fn of(outcome: &Outcome) -> String {
+        let answer = StoredAnswer {
+            replies: outcome.replies.clone(),
+            transfer: outcome.transfer.clone(),
+        };
+        serde_json::to_string(&answer).unwrap_or_default()
+    }
+}
+
+/// What the last turn answered, when it answered this turn's message.
+fn answered(stored: &StoredConversation, turn: &Turn) -> Option<Outcome> {
+    let message = turn.message.as_deref()?;
+    if stored.last_message.as_deref() != Some(message) {
+        return None;
+    }
+    let answer: StoredAnswer = serde_json::from_str(stored.last_outcome.as_deref()?).ok()?;
+    Some(Outcome {
+        replies: answer.replies,
+        escalation: None,
+        transfer: answer.transfer,
+    })
 }
 
 /// Gives the conversation back to the bot after an agent closed it, waiting for the
 /// resident's rating of `handoff`.
 pub async fn await_rating(
+    store: &dyn ConversationStore,
+    user: &str,
+    handoff: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DialogueError> {
+    let lock = store.lock(user).await?;
+    let done = set_rating_state(store, user, handoff, at).await;
+    lock.release().await;
+    done
+}
+
+async fn set_rating_state(
     store: &dyn ConversationStore,
     user: &str,
     handoff: i64,

@@ -40,6 +40,9 @@ pub struct Turn {
     /// The clock of the turn: relative dates, deadlines and the timeout are computed from it.
     pub at: DateTime<Utc>,
     pub locale: String,
+    /// The channel's id of the message (WeChat's retry key), when it has one: a message
+    /// answered once is answered the same way again, never run twice.
+    pub message: Option<String>,
 }
 
 pub use crate::domain::EscalationReason;

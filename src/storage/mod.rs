@@ -108,11 +108,59 @@ impl Database {
         }
     }
 
+    /// Waits until no other instance does its first-start work on this database (loading
+    /// demo data, recording the phrasebook), and holds that until `StartLock::release`.
+    /// Instances started at once then take turns instead of inserting the same rows. On
+    /// SQLite, one process owns the file: nothing to wait for.
+    pub async fn start_lock(&self) -> Result<StartLock, StorageError> {
+        match self {
+            Self::Sqlite(_) => Ok(StartLock(None)),
+            Self::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(START_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(StartLock(Some(conn)))
+            }
+        }
+    }
+
     /// The phrasebook's store (publications, classification log).
     pub fn phrasebook_store(&self) -> Arc<dyn Storage> {
         match self {
             Self::Sqlite(pool) => Arc::new(SqliteStorage::new(pool.clone())),
             Self::Postgres(pool) => Arc::new(PgStorage::new(pool.clone())),
+        }
+    }
+}
+
+/// The advisory lock of first-start work.
+const START_LOCK: i64 = 0x0068_6473_7461_7274; // "hdstart"
+
+/// Held by the instance doing its first-start work; see `Database::start_lock`.
+#[derive(Debug)]
+pub struct StartLock(Option<sqlx::pool::PoolConnection<sqlx::Postgres>>);
+
+impl StartLock {
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.0.take() {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(START_LOCK)
+                .execute(&mut *conn)
+                .await;
+            if unlocked.is_err() {
+                drop(conn.detach());
+            }
+        }
+    }
+}
+
+impl Drop for StartLock {
+    fn drop(&mut self) {
+        // Not released (start-up failed): close the connection, which ends the lock.
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
         }
     }
 }

@@ -5,6 +5,7 @@
 //! It sits below the capabilities that read and write it, so none of them needs another
 //! to reach a resident's record.
 
+mod lock;
 mod store;
 mod store_sql;
 
@@ -13,8 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{EscalationReason, IntentId};
 
+pub use lock::TurnLock;
 pub use store::{
-    store_for, Binding, ConversationStore, Direction, EscalationRecord, StoreError,
+    store_for, Answered, Binding, ConversationStore, Direction, EscalationRecord, StoreError,
     StoredConversation, TranscriptLine,
 };
 

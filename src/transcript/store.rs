@@ -25,6 +25,16 @@ pub struct StoredConversation {
     pub state: String,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
+    /// The message the last turn answered (its WeChat key) and the answer (JSON).
+    pub last_message: Option<String>,
+    pub last_outcome: Option<String>,
+}
+
+/// The message a turn answered, stored with the state it left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered<'a> {
+    pub message: &'a str,
+    pub outcome: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +110,23 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
         state: &str,
         expected: Option<i64>,
         at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.save_turn(user, state, expected, at, None).await
+    }
+
+    /// As `save`, recording in the same write which message this turn answered and how.
+    async fn save_turn(
+        &self,
+        user: &str,
+        state: &str,
+        expected: Option<i64>,
+        at: DateTime<Utc>,
+        answered: Option<Answered<'_>>,
     ) -> Result<bool, StoreError>;
+
+    /// Waits until no other turn of `user` runs, on any instance sharing the database, and
+    /// holds that until the lock is released.
+    async fn lock(&self, user: &str) -> Result<super::TurnLock, StoreError>;
 
     async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError>;
 

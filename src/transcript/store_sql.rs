@@ -6,18 +6,23 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use super::lock::{KeyedLocks, TurnLock};
 use super::store::{
-    direction, direction_str, Binding, ConversationStore, EscalationRecord, StoreError,
+    direction, direction_str, Answered, Binding, ConversationStore, EscalationRecord, StoreError,
     StoredConversation, TranscriptLine,
 };
 use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
 
-const LOAD: &str = "SELECT state, version, updated_at FROM conversations WHERE user_id = $1";
-const INSERT: &str = "INSERT INTO conversations (user_id, state, version, updated_at) \
-     VALUES ($1, $2, 1, $3) ON CONFLICT (user_id) DO NOTHING";
-const UPDATE: &str = "UPDATE conversations SET state = $2, version = version + 1, updated_at = $3 \
-     WHERE user_id = $1 AND version = $4";
+const LOAD: &str = "SELECT state, version, updated_at, last_message, last_outcome \
+     FROM conversations WHERE user_id = $1";
+const INSERT: &str = "INSERT INTO conversations \
+     (user_id, state, version, updated_at, last_message, last_outcome) \
+     VALUES ($1, $2, 1, $3, $5, $6) ON CONFLICT (user_id) DO NOTHING";
+// The answered message goes in the same statement as the state: both or neither.
+const UPDATE: &str =
+    "UPDATE conversations SET state = $2, version = version + 1, updated_at = $3, \
+     last_message = $5, last_outcome = $6 WHERE user_id = $1 AND version = $4";
 const APPEND: &str = "INSERT INTO transcript_lines \
      (user_id, at, direction, text, author, intent, confidence, delivery) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
@@ -71,16 +76,11 @@ fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 }
 
 macro_rules! impl_store {
-    ($name:ident, $pool:ty) => {
+    ($name:ident, $pool:ty, $locks:ty) => {
         #[derive(Debug, Clone)]
         pub struct $name {
             pool: $pool,
-        }
-
-        impl $name {
-            pub fn new(pool: $pool) -> Self {
-                Self { pool }
-            }
+            locks: $locks,
         }
 
         #[async_trait]
@@ -95,25 +95,39 @@ macro_rules! impl_store {
                         state: r.try_get("state")?,
                         version: r.try_get("version")?,
                         updated_at: r.try_get("updated_at")?,
+                        last_message: r.try_get("last_message")?,
+                        last_outcome: r.try_get("last_outcome")?,
                     })
                 })
                 .transpose()
             }
 
-            async fn save(
+            async fn save_turn(
                 &self,
                 user: &str,
                 state: &str,
                 expected: Option<i64>,
                 at: DateTime<Utc>,
+                answered: Option<Answered<'_>>,
             ) -> Result<bool, StoreError> {
-                let done = match expected {
-                    None => sqlx::query(INSERT).bind(user).bind(state).bind(at),
-                    Some(v) => sqlx::query(UPDATE).bind(user).bind(state).bind(at).bind(v),
-                }
-                .execute(&self.pool)
-                .await?;
+                let (message, outcome) =
+                    answered.map_or((None, None), |a| (Some(a.message), Some(a.outcome)));
+                // Both statements take $4 so the binds line up; INSERT ignores it.
+                let sql = if expected.is_some() { UPDATE } else { INSERT };
+                let done = sqlx::query(sql)
+                    .bind(user)
+                    .bind(state)
+                    .bind(at)
+                    .bind(expected.unwrap_or(0))
+                    .bind(message)
+                    .bind(outcome)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn lock(&self, user: &str) -> Result<TurnLock, StoreError> {
+                self.lock_user(user).await
             }
 
             async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError> {
@@ -333,5 +347,58 @@ macro_rules! impl_store {
     };
 }
 
-impl_store!(SqliteStore, sqlx::SqlitePool);
-impl_store!(PgStore, sqlx::PgPool);
+impl_store!(SqliteStore, sqlx::SqlitePool, SqliteLocks);
+impl_store!(PgStore, sqlx::PgPool, PgLocks);
+
+/// SQLite lives in one process: a lock per resident in memory.
+type SqliteLocks = KeyedLocks;
+
+impl SqliteStore {
+    pub fn new(pool: sqlx::SqlitePool) -> Self {
+        Self {
+            pool,
+            locks: KeyedLocks::default(),
+        }
+    }
+
+    async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {
+        Ok(self.locks.lock(user).await)
+    }
+}
+
+/// Instances sharing PostgreSQL: an advisory lock per resident, held on a connection of
+/// its own pool for the turn (a turn's queries then never wait for a connection that a
+/// waiting turn holds). An instance that dies drops its connections, and with them its
+/// locks.
+#[derive(Debug, Clone)]
+pub struct PgLocks {
+    pool: sqlx::PgPool,
+}
+
+/// Advisory locks of turns are `(TURN_LOCK_CLASS, hashtext(user))`.
+const TURN_LOCK_CLASS: i32 = 0x6864; // "hd"
+
+impl PgStore {
+    pub fn new(pool: sqlx::PgPool) -> Self {
+        let options = pool.connect_options().as_ref().clone();
+        let locks = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(64)
+            .min_connections(0)
+            .acquire_timeout(std::time::Duration::from_secs(30))
+            .connect_lazy_with(options);
+        Self {
+            pool,
+            locks: PgLocks { pool: locks },
+        }
+    }
+
+    async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {
+        let mut conn = self.locks.pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+            .bind(TURN_LOCK_CLASS)
+            .bind(user)
+            .execute(&mut *conn)
+            .await?;
+        Ok(TurnLock::postgres(conn, TURN_LOCK_CLASS, user))
+    }
+}

@@ -60,6 +60,7 @@ pub async fn reply(
         inbound,
         at: Utc::now(),
         locale,
+        message: Some(wechat_mp::dedup::DedupKey::of(update).as_str().to_owned()),
     };
     match dialogue.handle(turn).await {
         Ok(outcome) => {

@@ -19,6 +19,8 @@ pub struct WeChatSettings {
     pub handler_deadline_ms: u64,
     /// Pushes with an older `timestamp` are refused as replays.
     pub replay_window_secs: u64,
+    /// Seconds between two purges of expired retry records (0: never).
+    pub purge_interval_secs: u64,
 }
 
 impl Default for WeChatSettings {
@@ -31,6 +33,7 @@ impl Default for WeChatSettings {
             api_base: String::new(),
             handler_deadline_ms: 4000,
             replay_window_secs: 300,
+            purge_interval_secs: 30,
         }
     }
 }

@@ -100,23 +100,37 @@ fn bind_all_pg<'q>(
     q
 }
 
-#[async_trait]
-impl DedupStore for DbStores {
-    async fn claim(&self, key: &DedupKey, ttl: Duration) -> Result<Claim, StoreError> {
+impl DbStores {
+    /// A claim whose lease (when given) is written with it, in one statement.
+    async fn claim_with(
+        &self,
+        key: &DedupKey,
+        ttl: Duration,
+        lease: Option<Duration>,
+    ) -> Result<Claim, StoreError> {
         let (now, k) = (now_ms(), key.as_str());
         let expires = now.saturating_add(ttl_ms(ttl));
-        let sql = "INSERT INTO wechat_dedup (key, outcome, expires_at) VALUES ($1, NULL, $2) ON CONFLICT (key) DO NOTHING";
+        let lease = now.saturating_add(lease.map_or(0, ttl_ms));
+        let sql = "INSERT INTO wechat_dedup (key, outcome, expires_at, lease_until) VALUES ($1, NULL, $2, $3) ON CONFLICT (key) DO NOTHING";
         if self
-            .execute(sql, &[Bind::Text(k), Bind::Int(expires)])
+            .execute(sql, &[Bind::Text(k), Bind::Int(expires), Bind::Int(lease)])
             .await?
             == 1
         {
             return Ok(Claim::Fresh);
         }
         // An expired entry is a new push that happens to share the key: take it over.
-        let sql = "UPDATE wechat_dedup SET outcome = NULL, expires_at = $1 WHERE key = $2 AND expires_at < $3";
+        let sql = "UPDATE wechat_dedup SET outcome = NULL, expires_at = $1, lease_until = $2 WHERE key = $3 AND expires_at < $4";
         if self
-            .execute(sql, &[Bind::Int(expires), Bind::Text(k), Bind::Int(now)])
+            .execute(
+                sql,
+                &[
+                    Bind::Int(expires),
+                    Bind::Int(lease),
+                    Bind::Text(k),
+                    Bind::Int(now),
+                ],
+            )
             .await?
             == 1
         {
@@ -132,6 +146,13 @@ impl DedupStore for DbStores {
             Some((Some(outcome), _)) => Claim::Done(serde_json::from_str::<Outcome>(&outcome)?),
             _ => Claim::Pending,
         })
+    }
+}
+
+#[async_trait]
+impl DedupStore for DbStores {
+    async fn claim(&self, key: &DedupKey, ttl: Duration) -> Result<Claim, StoreError> {
+        self.claim_with(key, ttl, None).await
     }
 
     async fn complete(
@@ -152,15 +173,116 @@ impl DedupStore for DbStores {
             ],
         )
         .await?;
-        // Old entries are cleared as new ones complete, so the table stays small.
-        self.execute(
-            "DELETE FROM wechat_dedup WHERE expires_at < $1",
-            &[Bind::Int(now_ms())],
-        )
-        .await?;
         Ok(())
     }
+
+    async fn claim_leased(
+        &self,
+        key: &DedupKey,
+        ttl: Duration,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        self.claim_with(key, ttl, Some(lease)).await
+    }
+
+    async fn renew(&self, key: &DedupKey, lease: Duration) -> Result<(), StoreError> {
+        let until = now_ms().saturating_add(ttl_ms(lease));
+        let sql = "UPDATE wechat_dedup SET lease_until = $1 WHERE key = $2 AND outcome IS NULL";
+        self.execute(sql, &[Bind::Int(until), Bind::Text(key.as_str())])
+            .await?;
+        Ok(())
+    }
+
+    async fn take_over(&self, key: &DedupKey, lease: Duration) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let until = now.saturating_add(ttl_ms(lease));
+        // One statement: of several retries that find the lease run out, one wins.
+        let sql = "UPDATE wechat_dedup SET lease_until = $1 WHERE key = $2 AND outcome IS NULL \
+                   AND (lease_until IS NULL OR lease_until < $3)";
+        let taken = self
+            .execute(
+                sql,
+                &[Bind::Int(until), Bind::Text(key.as_str()), Bind::Int(now)],
+            )
+            .await?;
+        Ok(taken == 1)
+    }
 }
+
+impl DbStores {
+    /// Forgets up to `batch` expired retry records; returns how many. Run in the
+    /// background (never on a push's path); on PostgreSQL one instance at a time.
+    pub async fn purge_expired(&self, batch: i64) -> Result<u64, sqlx::Error> {
+        let now = now_ms();
+        match &self.db {
+            Database::Sqlite(pool) => Ok(sqlx::query(
+                "DELETE FROM wechat_dedup WHERE rowid IN \
+                 (SELECT rowid FROM wechat_dedup WHERE expires_at < $1 LIMIT $2)",
+            )
+            .bind(now)
+            .bind(batch)
+            .execute(pool)
+            .await?
+            .rows_affected()),
+            Database::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let ours: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                    .bind(PURGE_LOCK)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if !ours {
+                    return Ok(0);
+                }
+                let n = sqlx::query(
+                    "DELETE FROM wechat_dedup WHERE key IN \
+                     (SELECT key FROM wechat_dedup WHERE expires_at < $1 LIMIT $2)",
+                )
+                .bind(now)
+                .bind(batch)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(n)
+            }
+        }
+    }
+
+    /// Purges expired retry records every `every`, in batches, for as long as the process
+    /// runs.
+    pub fn spawn_purger(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        const BATCH: i64 = 1000;
+        let stores = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                loop {
+                    match stores.purge_expired(BATCH).await {
+                        Ok(n) if n >= BATCH as u64 => tokio::task::yield_now().await,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot purge expired retry records");
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Retry records kept, expired or not (for tests and the operator).
+    pub async fn retry_records(&self) -> Result<i64, sqlx::Error> {
+        let sql = "SELECT COUNT(*) FROM wechat_dedup";
+        Ok(match &self.db {
+            Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+            Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        })
+    }
+}
+
+/// The advisory lock that lets one instance at a time purge retry records.
+const PURGE_LOCK: i64 = 0x6865_6174_6465_736b; // "heatdesk"
 
 #[async_trait]
 impl TokenStore for DbStores {

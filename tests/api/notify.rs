@@ -81,6 +81,7 @@ async fn a_paid_resumption_is_told_by_message_or_at_the_next_turn() {
         inbound: Inbound::Text(text.into()),
         at: Utc::now(),
         locale: "zh-CN".into(),
+        message: None,
     };
     let mut first = Vec::new();
     for _ in 0..50 {

@@ -54,6 +54,7 @@ async fn a_suspension_confirmed_while_the_system_is_down_is_made_once_it_is_back
             inbound: Inbound::Text(text.into()),
             at: Utc::now(),
             locale: "zh-CN".into(),
+            message: None,
         };
         let d = &dialogue;
         async move { d.handle(turn).await.unwrap().replies.join("\n") }

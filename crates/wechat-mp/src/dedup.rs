@@ -84,6 +84,35 @@ pub trait DedupStore: Send + Sync + 'static {
         outcome: &Outcome,
         ttl: Duration,
     ) -> Result<(), StoreError>;
+
+    /// As [`claim`](Self::claim), and a fresh claim holds a lease of `lease` that the
+    /// handling attempt renews ([`renew`](Self::renew)) while it works. A store shared by
+    /// several instances keeps the lease so that a retry can tell an attempt in progress
+    /// from one whose instance died ([`take_over`](Self::take_over)). The default ignores
+    /// the lease: right for a store inside one process, which dies with its attempts.
+    async fn claim_leased(
+        &self,
+        key: &DedupKey,
+        ttl: Duration,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        let _ = lease;
+        self.claim(key, ttl).await
+    }
+
+    /// Extends the lease of a pending `key` the caller is handling.
+    async fn renew(&self, key: &DedupKey, lease: Duration) -> Result<(), StoreError> {
+        let _ = (key, lease);
+        Ok(())
+    }
+
+    /// Takes a pending `key` over, with a new lease, when its lease ran out: the attempt
+    /// that claimed it stopped renewing (its instance died). `true` when the caller now
+    /// handles the push; `false` while the first attempt lives or after it answered.
+    async fn take_over(&self, key: &DedupKey, lease: Duration) -> Result<bool, StoreError> {
+        let _ = (key, lease);
+        Ok(false)
+    }
 }
 
 /// In-process store with expiry; enough for a single instance.

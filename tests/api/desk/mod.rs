@@ -79,6 +79,7 @@ impl Resident {
                 inbound: Inbound::Text(text.to_owned()),
                 at,
                 locale: "zh-CN".to_owned(),
+                message: None,
             })
             .await
             .unwrap()

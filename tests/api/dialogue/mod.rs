@@ -174,6 +174,7 @@ impl Chat {
             inbound,
             at: self.now(),
             locale: "zh-CN".to_owned(),
+            message: None,
         };
         let out = self.dialogue.handle(turn).await.unwrap();
         self.log.push_str(&format!("> {shown}\n"));

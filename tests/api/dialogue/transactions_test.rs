@@ -176,6 +176,7 @@ async fn concurrent_turns_of_one_resident_are_serialised() {
         inbound: Inbound::Text(text.to_owned()),
         at: c.now(),
         locale: "zh-CN".to_owned(),
+        message: None,
     };
     let (a, b) = tokio::join!(
         c.dialogue.handle(turn("营业厅在哪里")),

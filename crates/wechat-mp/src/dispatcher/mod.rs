@@ -47,6 +47,7 @@ struct Inner {
     delivery: Arc<dyn DeferredDelivery>,
     locks: UserLocks,
     poll_interval: Duration,
+    lease: Duration,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -66,6 +67,7 @@ pub struct DispatcherBuilder {
     dedup_ttl: Duration,
     delivery: Option<Arc<dyn DeferredDelivery>>,
     poll_interval: Duration,
+    lease: Duration,
 }
 
 impl DispatcherBuilder {
@@ -102,6 +104,15 @@ impl DispatcherBuilder {
         self
     }
 
+    /// How long a claim on a push lasts without renewal (default 2 s). The attempt
+    /// handling a push renews it three times per lease; a retry that finds the lease run
+    /// out (the instance died) handles the push itself. Shorter means a dead instance's
+    /// pushes are taken over sooner, at the cost of more writes to the dedup store.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(30));
+        self
+    }
+
     /// Builds the dispatcher.
     ///
     /// # Panics
@@ -127,6 +138,7 @@ impl DispatcherBuilder {
                 delivery,
                 locks: UserLocks::default(),
                 poll_interval: self.poll_interval,
+                lease: self.lease,
             }),
         }
     }
@@ -144,6 +156,7 @@ impl Dispatcher {
             dedup_ttl: Duration::from_secs(120),
             delivery: None,
             poll_interval: Duration::from_millis(100),
+            lease: Duration::from_secs(2),
         }
     }
 }

@@ -34,7 +34,8 @@ impl Dispatcher {
     /// customer-service API once the handler finishes.
     pub async fn dispatch(&self, update: Update, deadline: Instant) -> Outcome {
         let key = DedupKey::of(&update);
-        match self.inner.dedup.claim(&key, self.inner.dedup_ttl).await {
+        let (ttl, lease) = (self.inner.dedup_ttl, self.inner.lease);
+        match self.inner.dedup.claim_leased(&key, ttl, lease).await {
             Ok(Claim::Fresh) => self.first_attempt(update, Some(key), deadline).await,
             Ok(Claim::Pending) => self.await_first(update, key, deadline).await,
             Ok(Claim::Done(outcome)) => {
@@ -83,6 +84,21 @@ impl Dispatcher {
         key: Option<DedupKey>,
         tx: oneshot::Sender<Ready>,
     ) {
+        // The lease says "alive" to retries on other instances for as long as this runs,
+        // waiting for the user's earlier pushes included.
+        let renewal = key.clone().map(|key| {
+            let (store, lease) = (self.inner.dedup.clone(), self.inner.lease);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(lease / 3);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    if let Err(error) = store.renew(&key, lease).await {
+                        tracing::warn!(%error, "could not renew the claim on a push");
+                    }
+                }
+            })
+        });
         let _turn = self.inner.locks.turn(update.from.as_str()).await;
         let reply = self.run_handler(update.clone()).await;
         let xml = reply.to_xml(
@@ -102,6 +118,9 @@ impl Dispatcher {
                 Outcome::Deferred
             }
         };
+        if let Some(renewal) = renewal {
+            renewal.abort();
+        }
         if let Some(key) = key {
             if let Err(error) = self
                 .inner
@@ -147,9 +166,24 @@ impl Dispatcher {
                 return Outcome::Deferred;
             }
             tokio::time::sleep_until(next).await;
-            match self.inner.dedup.claim(&key, self.inner.dedup_ttl).await {
+            let (ttl, lease) = (self.inner.dedup_ttl, self.inner.lease);
+            match self.inner.dedup.claim_leased(&key, ttl, lease).await {
                 Ok(Claim::Done(outcome)) => return outcome,
-                Ok(Claim::Pending) => {}
+                Ok(Claim::Pending) => {
+                    match self.inner.dedup.take_over(&key, self.inner.lease).await {
+                        Ok(true) => {
+                            tracing::warn!(
+                            key = key.as_str(),
+                            "the attempt handling this push stopped renewing its claim; handling it here"
+                        );
+                            return self.first_attempt(update, Some(key), deadline).await;
+                        }
+                        Ok(false) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "dedup store failed while checking the first attempt's lease");
+                        }
+                    }
+                }
                 // The first attempt's entry expired without an answer.
                 Ok(Claim::Fresh) => return self.first_attempt(update, Some(key), deadline).await,
                 Err(error) => {

@@ -1,0 +1,103 @@
+//! One turn per resident at a time: in memory for one process, with a PostgreSQL advisory
+//! lock for instances that share the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sqlx::pool::PoolConnection;
+use sqlx::Postgres;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+type Slots = Arc<Mutex<HashMap<String, Arc<AsyncMutex<()>>>>>;
+
+/// A lock per key; entries go when nobody holds or awaits them.
+#[derive(Debug, Clone, Default)]
+pub struct KeyedLocks {
+    slots: Slots,
+}
+
+impl KeyedLocks {
+    pub async fn lock(&self, key: &str) -> TurnLock {
+        let lock = {
+            let mut slots = self
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            slots.entry(key.to_owned()).or_default().clone()
+        };
+        let guard = lock.lock_owned().await;
+        TurnLock(Held::Local {
+            guard: Some(guard),
+            slots: self.slots.clone(),
+            key: key.to_owned(),
+        })
+    }
+}
+
+/// Held while one turn of a resident runs. Release it with `release`; dropped instead (a
+/// panic, a cancelled turn), a PostgreSQL lock goes with its connection.
+#[derive(Debug)]
+pub struct TurnLock(Held);
+
+#[derive(Debug)]
+enum Held {
+    Local {
+        guard: Option<OwnedMutexGuard<()>>,
+        slots: Slots,
+        key: String,
+    },
+    Postgres {
+        conn: Option<PoolConnection<Postgres>>,
+        class: i32,
+        key: String,
+    },
+}
+
+impl TurnLock {
+    pub(super) fn postgres(conn: PoolConnection<Postgres>, class: i32, key: &str) -> Self {
+        Self(Held::Postgres {
+            conn: Some(conn),
+            class,
+            key: key.to_owned(),
+        })
+    }
+
+    pub async fn release(mut self) {
+        if let Held::Postgres { conn, class, key } = &mut self.0 {
+            if let Some(mut c) = conn.take() {
+                let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+                    .bind(*class)
+                    .bind(key.as_str())
+                    .execute(&mut *c)
+                    .await;
+                if let Err(e) = unlocked {
+                    tracing::warn!(error = %e, "cannot release a turn lock; closing its connection");
+                    drop(c.detach());
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TurnLock {
+    fn drop(&mut self) {
+        match &mut self.0 {
+            Held::Local { guard, slots, key } => {
+                guard.take();
+                let mut slots = slots
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                // Only the map's own reference left: nobody holds or waits for it.
+                if slots.get(key).is_some_and(|l| Arc::strong_count(l) == 1) {
+                    slots.remove(key);
+                }
+            }
+            Held::Postgres { conn, .. } => {
+                // Not released: the lock must not go back to the pool with its connection.
+                if let Some(c) = conn.take() {
+                    drop(c.detach());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! Several instances on one PostgreSQL database, one resident: a message whose instance
+//! dies is answered by a retry exactly once, two messages racing on two instances end
+//! consistent, instances started at once all start, and retry records stay bounded.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use chrono::Utc;
+use heatdesk::app::AppState;
+use heatdesk::config::Secret;
+use heatdesk::dialogue::{Dialogue, Inbound, Turn};
+use heatdesk::service::{AccountNo, RequestKind};
+use heatdesk::wechat::DbStores;
+use wechat_mp::dedup::{DedupKey, DedupStore, Outcome};
+use wechat_mp::testing::{CallbackClient, FakeWeChat, FAKE_APPID, FAKE_SECRET};
+use wechat_mp::Config;
+
+use crate::helpers::{fresh_postgres, repo, settings};
+
+const TOKEN: &str = "scale-token";
+const ACCOUNT: &str = "30030001";
+
+/// The conversation that brings a resident to the confirmation of an inspection booking.
+const TO_CONFIRMATION: [&str; 7] = [
+    "暖气不热",
+    "是",
+    "户号30030001，明天上午有人在家",
+    "海南区拉僧庙小区2号楼1单元101",
+    "13904737007",
+    "卧室暖气片不热",
+    "跳过",
+];
+
+fn inspections(requests: &[heatdesk::service::ServiceRequest]) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.kind == RequestKind::Inspection)
+        .count()
+}
+
+// ---------------------------------------------------------------- instances in one process
+
+async fn instance(url: &str, dir: &std::path::Path, demo: bool) -> anyhow::Result<AppState> {
+    let mut s = settings(dir);
+    s.database_url = Secret::new(url);
+    s.demo = demo;
+    s.nlu.watch_interval_secs = 0;
+    AppState::build(s).await
+}
+
+/// Three instances started at the same moment on a fresh database, demo data on: all start,
+/// and the demo data is there once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_started_at_once_on_a_fresh_database_all_start() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = tokio::join!(
+        instance(&url, dir.path(), true),
+        instance(&url, dir.path(), true),
+        instance(&url, dir.path(), true)
+    );
+    let states: Vec<AppState> = [a, b, c]
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("an instance did not start: {e:#}")))
+        .collect();
+    let halls = states[0].service.halls().await.unwrap();
+    let again = states[2].service.halls().await.unwrap();
+    assert!(!halls.is_empty());
+    assert_eq!(halls.len(), again.len(), "demo halls loaded once");
+}
+
+/// "确认" on one instance and "取消" on another at the same moment, twenty times: the
+/// resident is told "cancelled" exactly when nothing was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirm_and_cancel_racing_on_two_instances_end_consistent() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = instance(&url, dir.path(), true).await.unwrap();
+    let second = instance(&url, dir.path(), true).await.unwrap();
+    let (a, b) = (first.dialogue().unwrap(), second.dialogue().unwrap());
+    let cancelled = first.locales.text("zh-CN", "dialogue-cancelled", &[]);
+    let user = "o-racer";
+    let turn = |text: &str| Turn {
+        user: user.to_owned(),
+        inbound: Inbound::Text(text.to_owned()),
+        at: Utc::now(),
+        locale: "zh-CN".to_owned(),
+        message: None,
+    };
+    async fn say(d: &Dialogue, t: Turn) -> String {
+        d.handle(t).await.unwrap().replies.join("\n")
+    }
+    let no = AccountNo::parse(ACCOUNT).unwrap();
+    let confirm_prompt = first.locales.text("zh-CN", "slot-confirm", &[]);
+    let mut outcomes = (0, 0);
+    for round in 0..20 {
+        let mut last = String::new();
+        for text in TO_CONFIRMATION {
+            last = say(&a, turn(text)).await;
+            if text.starts_with("户号") && round == 0 {
+                // The first time the account is verified.
+                last = say(&a, turn("赵军")).await;
+            }
+        }
+        assert!(
+            last.contains(&confirm_prompt),
+            "round {round} did not reach the confirmation: {last}"
+        );
+        let made_before = inspections(&first.service.requests(&no).await.unwrap());
+        // The two instances race; which one wins varies.
+        let (yes, no_) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let (confirmed, cancel) = tokio::join!(say(yes, turn("确认")), say(no_, turn("取消")));
+        let made = inspections(&first.service.requests(&no).await.unwrap()) - made_before;
+        let told_cancelled = confirmed.contains(&cancelled) || cancel.contains(&cancelled);
+        assert!(made <= 1, "round {round}: {made} requests");
+        assert_eq!(
+            told_cancelled,
+            made == 0,
+            "round {round}: told cancelled = {told_cancelled}, requests made = {made}\n\
+             confirm got: {confirmed}\ncancel got: {cancel}"
+        );
+        if made == 1 {
+            outcomes.0 += 1;
+        } else {
+            outcomes.1 += 1;
+        }
+    }
+    eprintln!(
+        "confirm/cancel race: {} rounds made the request, {} were cancelled",
+        outcomes.0, outcomes.1
+    );
+}
+
+/// Expired retry records are purged in the background, in batches: under a long stream of
+/// pushes the table stays bounded, and records still in their time are kept.
+#[tokio::test]
+async fn retry_records_stay_bounded_under_a_long_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in crate::helpers::all_databases(dir.path()).await {
+        let stores = DbStores::new(db);
+        let keep = DedupKey::of(
+            &wechat_mp::Update::from_xml(
+                CallbackClient::text_message("o-keep", "hi", 1, 1_700_000_000).as_bytes(),
+            )
+            .unwrap(),
+        );
+        stores.claim(&keep, Duration::from_secs(600)).await.unwrap();
+        let purger = stores.spawn_purger(Duration::from_millis(50));
+        for n in 0..1500u64 {
+            let xml = CallbackClient::text_message("o-long", "hi", n + 10, 1_700_000_000);
+            let key = DedupKey::of(&wechat_mp::Update::from_xml(xml.as_bytes()).unwrap());
+            stores.claim(&key, Duration::from_millis(20)).await.unwrap();
+            stores
+                .complete(&key, &Outcome::Empty, Duration::from_millis(20))
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let left = stores.retry_records().await.unwrap();
+        purger.abort();
+        assert_eq!(left, 1, "only the record still in its time is kept");
+    }
+}
+
+// ---------------------------------------------------------------- instances as processes
+
+/// The utility's system on loopback: heatdesk's reference service, answering request
+/// creations late (after making them), so an instance can die between the two.
+struct SlowSystem {
+    addr: SocketAddr,
+    state: AppState,
+    _task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn slow_system(delay: Duration) -> SlowSystem {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path());
+    s.nlu.watch_interval_secs = 0;
+    let state = AppState::build(s).await.unwrap();
+    let router = heatdesk::app::router(&state).layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| async move {
+            let create =
+                req.method() == axum::http::Method::POST && req.uri().path().ends_with("/requests");
+            let res = next.run(req).await;
+            if create {
+                tokio::time::sleep(delay).await;
+            }
+            res
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    SlowSystem {
+        addr,
+        state,
+        _task: task,
+        _dir: dir,
+    }
+}
+
+/// `heatdesk serve` as a child process; killed when dropped.
+struct Child {
+    process: tokio::process::Child,
+    base: String,
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.process.start_kill();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(db: &str, system: SocketAddr, fake: &FakeWeChat) -> Child {
+    let port = free_port();
+    let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_heatdesk"))
+        .arg("serve")
+        .current_dir(repo())
+        .env("HEATDESK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HEATDESK_DATABASE_URL", db)
+        .env("HEATDESK_DEMO", "true")
+        .env("HEATDESK_NLU_WATCH_INTERVAL_SECS", "0")
+        .env(
+            "HEATDESK_SERVICE_URL",
+            format!("http://{system}/api/service/v1"),
+        )
+        .env("HEATDESK_WECHAT_TOKEN", TOKEN)
+        .env("HEATDESK_WECHAT_APPID", FAKE_APPID)
+        .env("HEATDESK_WECHAT_APP_SECRET", FAKE_SECRET)
+        .env("HEATDESK_WECHAT_API_BASE", fake.base_url())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    Child {
+        process,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn wait_ready(client: &reqwest::Client, child: &mut Child) {
+    for _ in 0..600 {
+        if let Ok(Some(status)) = child.process.try_wait() {
+            panic!("an instance exited at start: {status}");
+        }
+        if let Ok(r) = client.get(format!("{}/healthz", child.base)).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("an instance did not become ready in 60 s");
+}
+
+/// One push as WeChat sends it: the same body, timestamp and nonce on every retry.
+struct Push {
+    body: Vec<u8>,
+    uri: String,
+}
+
+async fn push(client: &CallbackClient, user: &str, text: &str, msg_id: u64) -> Push {
+    let ts = Utc::now().timestamp();
+    let xml = CallbackClient::text_message(user, text, msg_id, ts);
+    let req = client.push_at(&xml, ts, &format!("{msg_id}"));
+    let uri = req.uri().to_string();
+    let body = axum::body::to_bytes(req.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Push { body, uri }
+}
+
+/// Sends `p` to the instance at `base`; the reply's text (`""` for `success`).
+async fn send(http: &reqwest::Client, cb: &CallbackClient, base: &str, p: &Push) -> String {
+    let res = http
+        .post(format!("{base}{}", p.uri))
+        .body(p.body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.bytes().await.unwrap();
+    if body.as_ref() == b"success" || body.is_empty() {
+        return String::new();
+    }
+    match cb.read_reply(&body).unwrap().reply {
+        wechat_mp::Reply::Text(content) => content,
+        other => format!("{other:?}"),
+    }
+}
+
+/// Three `heatdesk serve` processes on one fresh database, started at once. A resident at
+/// the confirmation of an inspection booking sends "确认" to C, and C is killed (SIGKILL)
+/// while the utility's system is answering; WeChat retries on A after 1 s and again, then
+/// on B. The retry gets "submitted, number R…", the request exists once, nothing is sent
+/// twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_whose_instance_died_is_answered_by_a_retry_exactly_once() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let fake = FakeWeChat::start().await;
+    let system = slow_system(Duration::from_millis(800)).await;
+    let http = reqwest::Client::new();
+    let mut children: Vec<Child> = (0..3).map(|_| serve(&db, system.addr, &fake)).collect();
+    for c in &mut children {
+        wait_ready(&http, c).await;
+    }
+    let cb = CallbackClient::new(&Config::new(FAKE_APPID, FAKE_SECRET, TOKEN)).at("/wechat");
+    let user = "o-survivor";
+    let (a, b) = (children[0].base.clone(), children[1].base.clone());
+    let mut msg = 100;
+    let mut last = String::new();
+    for text in TO_CONFIRMATION {
+        last = send(&http, &cb, &a, &push(&cb, user, text, msg).await).await;
+        msg += 1;
+        if text.starts_with("户号") {
+            // A new resident proves the account first.
+            last = send(&http, &cb, &a, &push(&cb, user, "赵军", msg).await).await;
+            msg += 1;
+        }
+    }
+    let prompt = system.state.locales.text("zh-CN", "slot-confirm", &[]);
+    assert!(last.contains(&prompt), "not at the confirmation: {last}");
+
+    let confirm = push(&cb, user, "确认", msg).await;
+    let to_c = {
+        let (http, cb, base) = (http.clone(), cb.clone(), children[2].base.clone());
+        let p = Push {
+            body: confirm.body.clone(),
+            uri: confirm.uri.clone(),
+        };
+        tokio::spawn(async move {
+            let _ = http
+                .post(format!("{base}{}", p.uri))
+                .body(p.body)
+                .send()
+                .await;
+            drop(cb);
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    children[2].process.start_kill().unwrap();
+    let _ = children[2].process.wait().await;
+    let _ = to_c.await;
+
+    tokio::time::sleep(Duration::from_millis(850)).await;
+    let first = send(&http, &cb, &a, &confirm).await;
+    let again = send(&http, &cb, &a, &confirm).await;
+    let on_b = send(&http, &cb, &b, &confirm).await;
+
+    let no = AccountNo::parse(ACCOUNT).unwrap();
+    let requests = system.state.service.requests(&no).await.unwrap();
+    let made: Vec<_> = requests
+        .iter()
+        .filter(|r| r.kind == RequestKind::Inspection)
+        .collect();
+    assert_eq!(made.len(), 1, "the request exists once: {made:?}");
+    let id = made[0].id.to_string();
+    let sent: Vec<String> = fake.texts_to(user);
+    let told_by_message = sent.iter().filter(|t| t.contains(&id)).count();
+    let told_passively = first.contains(&id);
+    assert!(
+        told_passively || told_by_message == 1,
+        "the retry carries the confirmation of {id}: passive reply {first:?}, messages {sent:?}"
+    );
+    assert!(told_by_message <= 1, "told once: {sent:?}");
+    if told_passively {
+        assert_eq!(again, first, "a later retry gets the same answer");
+        assert_eq!(
+            on_b, first,
+            "a retry on another instance gets the same answer"
+        );
+    }
+    eprintln!(
+        "killed instance: request {id} made once; the retry on A answered {} ({} ms lease)",
+        if told_passively {
+            "passively"
+        } else {
+            "by message"
+        },
+        2000
+    );
+}
