@@ -114,6 +114,7 @@ pub async fn fresh_postgres() -> Option<String> {
             return None;
         }
     };
+    sweep_databases_of_finished_runs(&mut conn).await;
     let name = format!("heatdesk_t_{}_{}", std::process::id(), rand_suffix());
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
@@ -121,6 +122,39 @@ pub async fn fresh_postgres() -> Option<String> {
         .unwrap();
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
     Some(format!("{base}/{name}"))
+}
+
+/// Test databases are named after the test process; those of processes that are gone are
+/// dropped, once per process, before the first new one is made. (A Rust test binary has no
+/// hook at its exit; `.ci/run` drops the last run's after the tests.)
+async fn sweep_databases_of_finished_runs(conn: &mut sqlx::PgConnection) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'heatdesk\\_t\\_%'",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+            let mut dropped = 0;
+            for name in names {
+                let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+                let alive =
+                    pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+                if alive {
+                    continue;
+                }
+                let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                if sqlx::query(&drop).execute(&mut *conn).await.is_ok() {
+                    dropped += 1;
+                }
+            }
+            if dropped > 0 {
+                eprintln!("notice: dropped {dropped} test databases of earlier runs");
+            }
+        })
+        .await;
 }
 
 fn rand_suffix() -> u64 {
