@@ -381,8 +381,10 @@ const TURN_LOCK_CLASS: i32 = 0x6864; // "hd"
 impl PgStore {
     pub fn new(pool: sqlx::PgPool) -> Self {
         let options = pool.connect_options().as_ref().clone();
+        // As many as the main pool: turns beyond that wait in line for a lock connection,
+        // and an instance stays within its share of the server's `max_connections`.
         let locks = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(64)
+            .max_connections(16)
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);

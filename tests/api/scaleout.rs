@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -232,7 +233,10 @@ fn free_port() -> u16 {
 }
 
 fn serve(db: &str, system: SocketAddr, fake: &FakeWeChat) -> Child {
-    let port = free_port();
+    serve_on(db, system, fake, free_port())
+}
+
+fn serve_on(db: &str, system: SocketAddr, fake: &FakeWeChat, port: u16) -> Child {
     let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_heatdesk"))
         .arg("serve")
         .current_dir(repo())
@@ -404,4 +408,126 @@ async fn a_message_whose_instance_died_is_answered_by_a_retry_exactly_once() {
         },
         2000
     );
+}
+
+/// Sends `p` to the instances from `first` on, as a load balancer and WeChat's retries
+/// would: an instance that does not answer (stopped, restarting) passes the push to the next.
+/// `None` when no instance answered within 60 s.
+async fn send_with_failover(
+    http: &reqwest::Client,
+    cb: &CallbackClient,
+    bases: &[String],
+    first: usize,
+    p: &Push,
+) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut i = first;
+    while tokio::time::Instant::now() < deadline {
+        let base = &bases[i % bases.len()];
+        let res = http
+            .post(format!("{base}{}", p.uri))
+            .body(p.body.clone())
+            .timeout(Duration::from_secs(6))
+            .send()
+            .await;
+        if let Ok(res) = res {
+            if res.status() == 200 {
+                let body = res.bytes().await.ok()?;
+                if body.as_ref() == b"success" || body.is_empty() {
+                    return Some(String::new());
+                }
+                return cb.read_reply(&body).ok().map(|r| format!("{:?}", r.reply));
+            }
+        }
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+fn terminate(child: &Child) {
+    use rustix::process::{kill_process, Pid, Signal};
+    let pid = child.process.id().and_then(|id| Pid::from_raw(id as i32));
+    if let Some(pid) = pid {
+        let _ = kill_process(pid, Signal::TERM);
+    }
+}
+
+/// Three instances under a steady stream of residents' questions are replaced one after the
+/// other (SIGTERM, wait for the exit, start again on the same port): every push is answered,
+/// none is lost, and every instance came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_under_load_loses_nothing() {
+    let Some(db) = fresh_postgres().await else {
+        return;
+    };
+    let fake = FakeWeChat::start().await;
+    let system = slow_system(Duration::ZERO).await;
+    let http = reqwest::Client::new();
+    let mut children: Vec<Child> = (0..3).map(|_| serve(&db, system.addr, &fake)).collect();
+    for c in &mut children {
+        wait_ready(&http, c).await;
+    }
+    let bases: Vec<String> = children.iter().map(|c| c.base.clone()).collect();
+    let cb = CallbackClient::new(&Config::new(FAKE_APPID, FAKE_SECRET, TOKEN)).at("/wechat");
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let questions = [
+        "暖气费怎么交",
+        "营业厅在哪里",
+        "什么时候开始供暖",
+        "暖气不热怎么办",
+    ];
+    let mut load = Vec::new();
+    for r in 0..6usize {
+        let (http, cb, bases, stop) = (http.clone(), cb.clone(), bases.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let (mut sent, mut lost) = (0u64, 0u64);
+            let user = format!("o-rolling-{r}");
+            while !stop.load(Ordering::SeqCst) {
+                let n = sent;
+                let p = push(
+                    &cb,
+                    &user,
+                    questions[(n as usize) % questions.len()],
+                    10_000 + n,
+                )
+                .await;
+                let answer = send_with_failover(&http, &cb, &bases, r + n as usize, &p).await;
+                sent += 1;
+                if answer.is_none() {
+                    lost += 1;
+                }
+            }
+            (sent, lost)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for (i, child) in children.iter_mut().enumerate() {
+        terminate(child);
+        let status = tokio::time::timeout(Duration::from_secs(30), child.process.wait())
+            .await
+            .expect("an instance did not stop within 30 s of SIGTERM")
+            .unwrap();
+        assert!(status.success(), "instance {i} stopped with {status}");
+        let port = child
+            .base
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap();
+        *child = serve_on(&db, system.addr, &fake, port);
+        wait_ready(&http, child).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::SeqCst);
+    let (mut sent, mut lost) = (0, 0);
+    for l in load {
+        let (s, l) = l.await.unwrap();
+        sent += s;
+        lost += l;
+    }
+    eprintln!("rolling restart: {sent} pushes, {lost} lost");
+    assert!(sent > 0);
+    assert_eq!(lost, 0, "pushes lost during the rolling restart");
 }

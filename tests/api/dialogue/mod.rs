@@ -3,6 +3,7 @@
 //! (`HEATDESK_BLESS=1` rewrites them).
 #![allow(clippy::unwrap_used)]
 
+mod port_test;
 mod store_test;
 mod transactions_test;
 mod transcripts_test;

@@ -1,0 +1,13 @@
+//! loadgen: load for a heatdesk WeChat callback.
+//!
+//! Simulated residents send signed (plaintext) or encrypted (safe mode) WeChat text pushes,
+//! running scripted conversations from `scripts.toml` one message at a time, while many
+//! residents share a bounded number of connections. The report gives throughput, latency
+//! percentiles, errors by kind, how the scripts ended and the server's memory.
+
+pub mod cli;
+pub mod push;
+pub mod report;
+pub mod rss;
+pub mod run;
+pub mod scripts;
