@@ -73,10 +73,13 @@ impl AppState {
         let bot = match crate::wechat::config(&settings.wechat) {
             Some(wechat) => {
                 wechat.validate().context("WeChat settings")?;
-                Some(crate::wechat::bot(&wechat, &DbStores::new(db.clone())))
+                // Without an AppID only passive replies are possible: no API client.
+                (!wechat.appid.is_empty())
+                    .then(|| crate::wechat::bot(&wechat, &DbStores::new(db.clone())))
             }
             None => None,
         };
+        refuse_an_open_service_api(&settings)?;
         settings
             .handoff
             .hours
@@ -253,6 +256,19 @@ impl AppState {
             }
         });
     }
+}
+
+/// The built-in service API is served at `/api/service/v1`; outside demo mode it must not
+/// answer strangers (accounts, bills, requests).
+fn refuse_an_open_service_api(settings: &Settings) -> anyhow::Result<()> {
+    let builtin = settings.service.url.is_empty();
+    if builtin && !settings.demo && settings.service.token.is_empty() {
+        anyhow::bail!(
+            "the built-in service API (/api/service/v1) would answer anyone: set service.token \
+             (HEATDESK_SERVICE_TOKEN), point service.url at the utility's system, or run with demo = true"
+        );
+    }
+    Ok(())
 }
 
 /// Builds and serves until a shutdown signal.

@@ -13,6 +13,7 @@ mod helpers;
 mod notify;
 mod outage;
 mod phrasebook;
+mod regressions;
 mod scaleout;
 mod service;
 mod storage;

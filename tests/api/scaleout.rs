@@ -316,11 +316,37 @@ async fn send(http: &reqwest::Client, cb: &CallbackClient, base: &str, p: &Push)
     }
 }
 
-/// Three `heatdesk serve` processes on one fresh database, started at once. A resident at
-/// the confirmation of an inspection booking sends "确认" to C, and C is killed (SIGKILL)
-/// while the utility's system is answering; WeChat retries on A after 1 s and again, then
-/// on B. The retry gets "submitted, number R…", the request exists once, nothing is sent
-/// twice.
+/// Residents in flight on the instance that is killed.
+const IN_FLIGHT: usize = 5;
+
+/// Brings `user` to the confirmation of an inspection booking through the instance at
+/// `base`; message ids from `first_msg`.
+async fn to_confirmation(
+    http: &reqwest::Client,
+    cb: &CallbackClient,
+    base: &str,
+    user: &str,
+    first_msg: u64,
+) -> String {
+    let mut msg = first_msg;
+    let mut last = String::new();
+    for text in TO_CONFIRMATION {
+        last = send(http, cb, base, &push(cb, user, text, msg).await).await;
+        msg += 1;
+        if text.starts_with("户号") {
+            // A new resident proves the account first.
+            last = send(http, cb, base, &push(cb, user, "赵军", msg).await).await;
+            msg += 1;
+        }
+    }
+    last
+}
+
+/// Three `heatdesk serve` processes on one fresh database, started at once. Five residents
+/// at the confirmation of an inspection booking send "确认" to C, and C is killed (SIGKILL)
+/// while the utility's system is answering; WeChat retries each on A after 1 s and again,
+/// then on B. Every retry gets "submitted, number R…", each request exists once, nothing is
+/// sent twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_whose_instance_died_is_answered_by_a_retry_exactly_once() {
     let Some(db) = fresh_postgres().await else {
@@ -334,79 +360,95 @@ async fn a_message_whose_instance_died_is_answered_by_a_retry_exactly_once() {
         wait_ready(&http, c).await;
     }
     let cb = CallbackClient::new(&Config::new(FAKE_APPID, FAKE_SECRET, TOKEN)).at("/wechat");
-    let user = "o-survivor";
     let (a, b) = (children[0].base.clone(), children[1].base.clone());
-    let mut msg = 100;
-    let mut last = String::new();
-    for text in TO_CONFIRMATION {
-        last = send(&http, &cb, &a, &push(&cb, user, text, msg).await).await;
-        msg += 1;
-        if text.starts_with("户号") {
-            // A new resident proves the account first.
-            last = send(&http, &cb, &a, &push(&cb, user, "赵军", msg).await).await;
-            msg += 1;
-        }
-    }
     let prompt = system.state.locales.text("zh-CN", "slot-confirm", &[]);
-    assert!(last.contains(&prompt), "not at the confirmation: {last}");
+    let users: Vec<String> = (0..IN_FLIGHT).map(|n| format!("o-survivor-{n}")).collect();
+    let mut confirms = Vec::new();
+    for (n, user) in users.iter().enumerate() {
+        let first = 1_000 * (n as u64 + 1);
+        let last = to_confirmation(&http, &cb, &a, user, first).await;
+        assert!(
+            last.contains(&prompt),
+            "{user} not at the confirmation: {last}"
+        );
+        confirms.push(push(&cb, user, "确认", first + 100).await);
+    }
 
-    let confirm = push(&cb, user, "确认", msg).await;
-    let to_c = {
-        let (http, cb, base) = (http.clone(), cb.clone(), children[2].base.clone());
-        let p = Push {
-            body: confirm.body.clone(),
-            uri: confirm.uri.clone(),
-        };
-        tokio::spawn(async move {
-            let _ = http
-                .post(format!("{base}{}", p.uri))
-                .body(p.body)
-                .send()
-                .await;
-            drop(cb);
-        })
-    };
+    let mut to_c = Vec::new();
+    for p in &confirms {
+        let (http, base) = (http.clone(), children[2].base.clone());
+        let (uri, body) = (p.uri.clone(), p.body.clone());
+        to_c.push(tokio::spawn(async move {
+            let _ = http.post(format!("{base}{uri}")).body(body).send().await;
+        }));
+    }
     tokio::time::sleep(Duration::from_millis(150)).await;
     children[2].process.start_kill().unwrap();
     let _ = children[2].process.wait().await;
-    let _ = to_c.await;
+    for t in to_c {
+        let _ = t.await;
+    }
 
     tokio::time::sleep(Duration::from_millis(850)).await;
-    let first = send(&http, &cb, &a, &confirm).await;
-    let again = send(&http, &cb, &a, &confirm).await;
-    let on_b = send(&http, &cb, &b, &confirm).await;
+    // WeChat's retries of the five pushes, at once, on A; then again on A and on B.
+    let retries = confirms.iter().map(|p| send(&http, &cb, &a, p));
+    let first: Vec<String> = futures_util::future::join_all(retries).await;
+    let mut again = Vec::new();
+    let mut on_b = Vec::new();
+    for p in &confirms {
+        again.push(send(&http, &cb, &a, p).await);
+        on_b.push(send(&http, &cb, &b, p).await);
+    }
 
     let no = AccountNo::parse(ACCOUNT).unwrap();
     let requests = system.state.service.requests(&no).await.unwrap();
-    let made: Vec<_> = requests
+    let made: Vec<String> = requests
         .iter()
         .filter(|r| r.kind == RequestKind::Inspection)
+        .map(|r| r.id.to_string())
         .collect();
-    assert_eq!(made.len(), 1, "the request exists once: {made:?}");
-    let id = made[0].id.to_string();
-    let sent: Vec<String> = fake.texts_to(user);
-    let told_by_message = sent.iter().filter(|t| t.contains(&id)).count();
-    let told_passively = first.contains(&id);
-    assert!(
-        told_passively || told_by_message == 1,
-        "the retry carries the confirmation of {id}: passive reply {first:?}, messages {sent:?}"
+    assert_eq!(
+        made.len(),
+        IN_FLIGHT,
+        "one request per resident, none twice: {made:?}"
     );
-    assert!(told_by_message <= 1, "told once: {sent:?}");
-    if told_passively {
-        assert_eq!(again, first, "a later retry gets the same answer");
-        assert_eq!(
-            on_b, first,
-            "a retry on another instance gets the same answer"
+    let (mut passive, mut by_message, mut duplicated) = (0, 0, 0);
+    for (n, user) in users.iter().enumerate() {
+        let mine: Vec<&String> = made
+            .iter()
+            .filter(|id| first[n].contains(id.as_str()))
+            .collect();
+        let sent = fake.texts_to(user);
+        let messages = sent
+            .iter()
+            .filter(|t| made.iter().any(|id| t.contains(id.as_str())));
+        let messages = messages.count();
+        assert!(
+            mine.len() == 1 || messages == 1,
+            "{user}: the retry carries the confirmation: passive {:?}, messages {sent:?}",
+            first[n]
         );
+        assert!(messages <= 1, "{user} told once: {sent:?}");
+        if mine.len() == 1 {
+            passive += 1;
+            assert_eq!(
+                again[n], first[n],
+                "{user}: a later retry gets the same answer"
+            );
+            assert_eq!(
+                on_b[n], first[n],
+                "{user}: a retry on B gets the same answer"
+            );
+        } else {
+            by_message += 1;
+        }
+        duplicated += messages.saturating_sub(1) + usize::from(mine.len() > 1);
     }
     eprintln!(
-        "killed instance: request {id} made once; the retry on A answered {} ({} ms lease)",
-        if told_passively {
-            "passively"
-        } else {
-            "by message"
-        },
-        2000
+        "killed instance: {IN_FLIGHT} messages in flight, {} answered ({passive} by the retry's \
+         passive reply, {by_message} by message), {duplicated} duplicated; {} requests made",
+        passive + by_message,
+        made.len()
     );
 }
 

@@ -126,7 +126,8 @@ impl Config {
         if self.token.expose().is_empty() {
             return Err(ConfigError::MissingToken);
         }
-        if self.appid.is_empty() {
+        // Plaintext pushes need no AppID; decryption (and the API) do.
+        if self.appid.is_empty() && self.mode != Mode::Plain {
             return Err(ConfigError::MissingAppId);
         }
         self.aes_keys().map(|_| ())

@@ -124,7 +124,11 @@ async fn wrong_passwords_fail_and_signing_out_ends_the_session() {
 
 #[tokio::test]
 async fn without_demo_mode_there_are_no_sample_users() {
-    let app = spawn_app_with(|s| s.demo = false).await;
+    let app = spawn_app_with(|s| {
+        s.demo = false;
+        s.service.token = heatdesk::config::Secret::new("svc-token");
+    })
+    .await;
     assert!(DeskClient::try_login(&app, "agent", DEMO_PASSWORD)
         .await
         .is_none());

@@ -89,7 +89,11 @@ async fn a_user_added_on_the_command_line_can_sign_in() {
     assert!(stderr(&out).contains("`zhou` exists"), "{}", stderr(&out));
 
     // The application on the same database: demo off, so zhou is the only user.
-    let app = spawn_app_in(dir, |s| s.demo = false).await;
+    let app = spawn_app_in(dir, |s| {
+        s.demo = false;
+        s.service.token = heatdesk::config::Secret::new("svc-token");
+    })
+    .await;
     let all = users::store_for(&app.state.db).list().await.unwrap();
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].name, "zhou");

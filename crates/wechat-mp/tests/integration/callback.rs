@@ -244,6 +244,16 @@ fn invalid_configurations_are_refused() {
     };
     assert!(bad_key.validate().is_err());
     assert!(config(Mode::Plain).validate().is_ok());
+    // Plaintext needs no AppID; safe mode does (it names the AppID inside the envelope).
+    let no_appid = |mode| Config {
+        appid: String::new(),
+        ..config(mode)
+    };
+    assert!(no_appid(Mode::Plain).validate().is_ok());
+    assert!(matches!(
+        no_appid(Mode::Safe).validate(),
+        Err(wechat_mp::ConfigError::MissingAppId)
+    ));
     // Secrets never print.
     assert!(!format!("{:?}", config(Mode::Safe)).contains(crate::SAMPLE_KEY));
 }
