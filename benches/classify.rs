@@ -6,18 +6,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use heatdesk::catalog::{self, Catalog, Entry, EntryStatus, Sources};
+use heatdesk::catalog::{self, Catalog, Entry, EntryStatus};
 use heatdesk::config::NluSettings;
 use heatdesk::domain::EntryId;
 use heatdesk::nlu::Engine;
 
 fn shipped() -> Catalog {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let sources = Sources {
+    let sources = heatdesk::config::Settings {
         intents_dir: root.join("intents"),
         phrasebook_dir: root.join("phrasebook"),
         locales_dir: root.join("locales"),
-    };
+        ..heatdesk::config::Settings::default()
+    }
+    .sources()
+    .expect("the shipped locales load");
     match catalog::load(&sources) {
         (Some(c), _) => c,
         (None, diags) => panic!("shipped data invalid: {diags:?}"),

@@ -50,12 +50,16 @@ pub struct AppState {
 }
 
 impl Settings {
-    pub fn sources(&self) -> Sources {
-        Sources {
+    /// Where the catalogue comes from, with the facts these settings own rendered in.
+    pub fn sources(&self) -> anyhow::Result<Sources> {
+        let locales =
+            Locales::load(&self.locales_dir, &self.default_locale).context("loading locales")?;
+        Ok(Sources {
             intents_dir: self.intents_dir.clone(),
             phrasebook_dir: self.phrasebook_dir.clone(),
             locales_dir: self.locales_dir.clone(),
-        }
+            owned_facts: self.owned_facts(&locales),
+        })
     }
 }
 
@@ -95,7 +99,7 @@ impl AppState {
             Locales::load(&settings.locales_dir, &settings.default_locale)
                 .context("loading locales")?,
         );
-        let sources = settings.sources();
+        let sources = settings.sources()?;
         let nlu_settings = settings.nlu.clone();
         let engine = tokio::task::spawn_blocking({
             let sources = sources.clone();

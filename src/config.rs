@@ -1,12 +1,18 @@
 //! Typed, layered settings: built-in defaults, then `heatdesk.toml` (or `--config FILE`),
 //! then `HEATDESK_*` environment variables.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use fluent_bundle::FluentValue;
 use serde::{Deserialize, Serialize};
+
+use crate::handoff::OpeningHours;
+use crate::i18n::Locales;
+use crate::service::rules::MonthDay;
 
 pub use crate::domain::Secret;
 pub use crate::nlu::NluSettings;
@@ -104,6 +110,133 @@ impl Settings {
     pub fn is_postgres(&self) -> bool {
         self.database_url.expose().starts_with("postgres")
     }
+
+    /// The facts these settings own, as the replies' placeholders render them (in the
+    /// default locale): the rules' deadlines, fees and limits and the desk's hours. They are
+    /// never written in `phrasebook/facts.toml`, so a changed setting is what residents read.
+    pub fn owned_facts(&self, locales: &Locales) -> BTreeMap<String, String> {
+        let loc = self.default_locale.as_str();
+        let text = |id: &str, args: &[(&str, String)]| {
+            let args: Vec<(&str, FluentValue<'_>)> = args
+                .iter()
+                .map(|(k, v)| (*k, FluentValue::from(v.clone())))
+                .collect();
+            locales.text(loc, id, &args)
+        };
+        let day = |d: MonthDay| {
+            text(
+                "fact-month-day",
+                &[("month", d.month.to_string()), ("day", d.day.to_string())],
+            )
+        };
+        let r = &self.rules;
+        let end = if r.season_end.month < r.season_start.month {
+            let args = [
+                ("month", r.season_end.month.to_string()),
+                ("day", r.season_end.day.to_string()),
+            ];
+            text("fact-next-year-month-day", &args)
+        } else {
+            day(r.season_end)
+        };
+        let mut facts = BTreeMap::new();
+        facts.insert("suspension_deadline", day(r.suspension_deadline));
+        facts.insert("season_start", day(r.season_start));
+        facts.insert("season_end", end);
+        facts.insert("service_hours", desk_hours(&self.handoff.hours, &text));
+        facts.insert(
+            "suspension_fee",
+            text(
+                "fact-suspension-fee",
+                &[("percent", number(r.suspension_fee_ratio * 100.0))],
+            ),
+        );
+        facts.insert(
+            "suspension_limit",
+            text(
+                "fact-suspension-limit",
+                &[
+                    ("resumptions", r.max_resumptions_per_season.to_string()),
+                    ("suspensions", r.max_suspensions_in_a_row.to_string()),
+                ],
+            ),
+        );
+        facts.insert(
+            "resumption_fee",
+            text(
+                "fact-resumption-fee",
+                &[("yuan", yuan(r.resumption_fee_fen))],
+            ),
+        );
+        facts.insert(
+            "residential_price",
+            text(
+                "fact-residential-price",
+                &[("yuan", yuan(r.price_fen_per_m2))],
+            ),
+        );
+        facts.insert(
+            "area_review_threshold",
+            text(
+                "fact-area-review-threshold",
+                &[
+                    ("percent", number(r.area_direct_max_pct)),
+                    ("m2", number(r.area_direct_max_m2)),
+                ],
+            ),
+        );
+        facts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}
+
+/// A Fluent message of the default locale, with its arguments as text.
+type Text<'a> = dyn Fn(&str, &[(&str, String)]) -> String + 'a;
+
+/// The desk's days and hours as residents read them ("Monday to Sunday 8:00-18:00").
+fn desk_hours(hours: &OpeningHours, text: &Text<'_>) -> String {
+    let mut days = hours.days.clone();
+    days.sort_unstable();
+    days.dedup();
+    let days = if days == [1, 2, 3, 4, 5, 6, 7] {
+        text("fact-days-all", &[])
+    } else if days == [1, 2, 3, 4, 5] {
+        text("fact-days-weekdays", &[])
+    } else {
+        let sep = text("fact-days-separator", &[]);
+        days.iter()
+            .map(|d| text(&format!("fact-weekday-{d}"), &[]))
+            .collect::<Vec<_>>()
+            .join(&sep)
+    };
+    if hours.open == hours.close {
+        return text("fact-hours-around-the-clock", &[("days", days)]);
+    }
+    // "08:00" reads "8:00".
+    let clock = |t: &str| {
+        t.strip_prefix('0')
+            .filter(|r| r.len() == 4)
+            .unwrap_or(t)
+            .to_owned()
+    };
+    text(
+        "fact-hours",
+        &[
+            ("days", days),
+            ("open", clock(&hours.open)),
+            ("close", clock(&hours.close)),
+        ],
+    )
+}
+
+/// Yuan from fen, without trailing zeros: 5000 → "50", 2250 → "22.5".
+fn yuan(fen: i64) -> String {
+    number(fen as f64 / 100.0)
+}
+
+/// A number as written in a reply: 30.0 → "30", 2.5 → "2.5".
+fn number(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]

@@ -13,12 +13,15 @@ use crate::diag::{line_of, Diagnostic, Diagnostics};
 use crate::domain::{EntryId, EscalationReason, IntentId, CONTRACT_INTENTS};
 use crate::i18n;
 
-/// Where the catalogue's files are.
+/// Where the catalogue's files are, and the facts the settings own.
 #[derive(Debug, Clone)]
 pub struct Sources {
     pub intents_dir: PathBuf,
     pub phrasebook_dir: PathBuf,
     pub locales_dir: PathBuf,
+    /// Facts rendered from the settings (deadlines, fees, desk hours): one source for each
+    /// number. `facts.toml` must not define them too.
+    pub owned_facts: BTreeMap<String, String>,
 }
 
 /// The entity dictionaries' file in the intents directory.
@@ -179,7 +182,13 @@ pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
         hasher: Sha256::new(),
     };
     let intents = load_intents(&mut l, &sources.intents_dir);
-    let facts = load_facts(&mut l, &sources.phrasebook_dir);
+    let mut facts = load_facts(&mut l, &sources.phrasebook_dir);
+    add_owned_facts(
+        &mut l,
+        &sources.phrasebook_dir,
+        &mut facts,
+        &sources.owned_facts,
+    );
     let entries = load_entries(&mut l, &sources.phrasebook_dir, &intents, &facts);
     let synonyms = load_synonyms(&mut l, &sources.phrasebook_dir);
     let userdict_path = sources.phrasebook_dir.join("userdict.txt");
@@ -321,6 +330,38 @@ fn load_facts(l: &mut Loader, dir: &Path) -> BTreeMap<String, String> {
         .and_then(|src| l.parse::<RawFacts>(&src))
         .map(|f| f.facts)
         .unwrap_or_default()
+}
+
+/// The settings' facts join the file's; one defined in both is an error at the file's line,
+/// since its number would then have two sources.
+fn add_owned_facts(
+    l: &mut Loader,
+    dir: &Path,
+    facts: &mut BTreeMap<String, String>,
+    owned: &BTreeMap<String, String>,
+) {
+    let path = dir.join("facts.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    for (name, value) in owned {
+        if facts.contains_key(name) {
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim_start().starts_with(&format!("{name} "))
+                        || l.trim_start().starts_with(&format!("{name}="))
+                })
+                .map_or(1, |i| i + 1);
+            l.diags.error(
+                &path,
+                line,
+                format!("`{name}` is rendered from the settings; remove it from this file"),
+            );
+        }
+        // The settings change what residents read, so they are part of the version.
+        l.hasher.update(name.as_bytes());
+        l.hasher.update(value.as_bytes());
+        facts.insert(name.clone(), value.clone());
+    }
 }
 
 fn load_synonyms(l: &mut Loader, dir: &Path) -> Vec<SynonymSet> {

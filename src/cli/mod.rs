@@ -130,7 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn engine(settings: &Settings) -> anyhow::Result<nlu::Engine> {
-    let sources = settings.sources();
+    let sources = settings.sources()?;
     let nlu_settings = settings.nlu.clone();
     Ok(tokio::task::spawn_blocking(move || nlu::build_from(&sources, &nlu_settings)).await??)
 }
@@ -177,7 +177,7 @@ async fn run_eval(
 }
 
 fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let (catalog, diags) = catalog::load(&settings.sources());
+    let (catalog, diags) = catalog::load(&settings.sources()?);
     for d in &diags {
         println!("{d}");
     }
@@ -206,7 +206,7 @@ fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
 }
 
 fn export(settings: &Settings, format: ExportFormat) -> anyhow::Result<ExitCode> {
-    let (catalog, diags) = catalog::load(&settings.sources());
+    let (catalog, diags) = catalog::load(&settings.sources()?);
     let Some(catalog) = catalog else {
         for d in diags.iter().filter(|d| d.severity == Severity::Error) {
             eprintln!("{d}");

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use heatdesk::assist::{suggest, Assist, Reply};
-use heatdesk::catalog::{render, Entry, Sources};
+use heatdesk::catalog::{render, Entry};
 use heatdesk::domain::Channel;
 use heatdesk::nlu::{Decision, Engine};
 
@@ -17,12 +17,7 @@ const SUSPENSION_CALL: &str = "我家房子今年冬天没人住，想把暖气�
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let root = repo();
-        let sources = Sources {
-            intents_dir: root.join("intents"),
-            phrasebook_dir: root.join("phrasebook"),
-            locales_dir: root.join("locales"),
-        };
+        let sources = crate::helpers::shipped_sources();
         heatdesk::nlu::build_from(&sources, &Default::default()).unwrap()
     })
 }

@@ -98,12 +98,7 @@ async fn serve_answers_an_encrypted_question_sent_by_simulate() {
     );
 
     // The reply must be the standard WeChat reply of the entry the engine picks.
-    let root = repo();
-    let sources = heatdesk::catalog::Sources {
-        intents_dir: root.join("intents"),
-        phrasebook_dir: root.join("phrasebook"),
-        locales_dir: root.join("locales"),
-    };
+    let sources = crate::helpers::shipped_sources();
     let engine = heatdesk::nlu::build_from(&sources, &Default::default()).unwrap();
     let c = engine.classify(question);
     assert_eq!(c.intent.as_str(), "not_warm");

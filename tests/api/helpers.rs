@@ -28,6 +28,11 @@ pub fn settings(dir: &Path) -> Settings {
     }
 }
 
+/// The shipped data, with the facts the default settings own.
+pub fn shipped_sources() -> heatdesk::catalog::Sources {
+    settings(Path::new("unused")).sources().unwrap()
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,

@@ -9,11 +9,7 @@ use heatdesk::domain::CONTRACT_INTENTS;
 use crate::helpers::repo;
 
 fn shipped() -> Sources {
-    Sources {
-        intents_dir: repo().join("intents"),
-        phrasebook_dir: repo().join("phrasebook"),
-        locales_dir: repo().join("locales"),
-    }
+    crate::helpers::shipped_sources()
 }
 
 #[test]
@@ -51,11 +47,14 @@ fn scratch() -> (tempfile::TempDir, Sources) {
     for d in ["intents", "phrasebook", "locales"] {
         copy(&repo().join(d), &dir.path().join(d));
     }
-    let s = Sources {
+    let s = heatdesk::config::Settings {
         intents_dir: dir.path().join("intents"),
         phrasebook_dir: dir.path().join("phrasebook"),
         locales_dir: dir.path().join("locales"),
-    };
+        ..heatdesk::config::Settings::default()
+    }
+    .sources()
+    .unwrap();
     (dir, s)
 }
 

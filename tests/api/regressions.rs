@@ -91,3 +91,74 @@ async fn a_callback_token_without_an_appid_stopped_serve() {
         reply.reply
     );
 }
+
+/// Found by residents and agents: with `rules.suspension_deadline = 12-31` residents were
+/// still told "10月10日前", and with the desk open around the clock the handoff reply still
+/// said "人工在线时间：周一至周日 8:00-18:00" — both numbers were copied into
+/// `phrasebook/facts.toml`. They are now rendered from the settings.
+#[tokio::test]
+async fn replies_quoted_deadlines_and_desk_hours_the_settings_had_changed() {
+    let app = spawn_app_with(|s| {
+        s.rules.suspension_deadline = heatdesk::service::rules::MonthDay { month: 12, day: 31 };
+        s.rules.resumption_fee_fen = 8800;
+        s.handoff.hours.open = "00:00".into();
+        s.handoff.hours.close = "00:00".into();
+    })
+    .await;
+    let engine = app.state.engine.current();
+    let catalog = engine.catalog();
+    let citing = |fact: &str| -> Vec<String> {
+        catalog
+            .published()
+            .filter(|e| e.reply.wechat.contains(&format!("{{{fact}}}")))
+            .map(|e| catalog.rendered_reply(e).wechat)
+            .collect()
+    };
+    let deadline = citing("suspension_deadline");
+    assert!(!deadline.is_empty(), "some reply cites the deadline");
+    for reply in &deadline {
+        assert!(reply.contains("12月31日"), "{reply}");
+        assert!(!reply.contains("10月10日"), "{reply}");
+    }
+    let hours = citing("service_hours");
+    assert!(!hours.is_empty(), "some reply cites the desk hours");
+    for reply in &hours {
+        assert!(reply.contains("周一至周日 全天"), "{reply}");
+        assert!(!reply.contains("8:00-18:00"), "{reply}");
+    }
+    for reply in citing("resumption_fee") {
+        assert!(reply.contains("88元"), "{reply}");
+    }
+}
+
+/// The other half of one source per number: a fact the settings own may not be written in
+/// `facts.toml` as well.
+#[test]
+fn a_fact_the_settings_own_is_refused_in_facts_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let phrasebook = dir.path().join("phrasebook");
+    std::fs::create_dir_all(&phrasebook).unwrap();
+    for e in std::fs::read_dir(crate::helpers::repo().join("phrasebook")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), phrasebook.join(e.file_name())).unwrap();
+    }
+    let facts = phrasebook.join("facts.toml");
+    let mut text = std::fs::read_to_string(&facts).unwrap();
+    text.push_str("suspension_deadline = \"10月10日\"\n");
+    std::fs::write(&facts, &text).unwrap();
+    let sources = heatdesk::config::Settings {
+        phrasebook_dir: phrasebook,
+        ..settings(dir.path())
+    }
+    .sources()
+    .unwrap();
+    let (catalog, diags) = heatdesk::catalog::load(&sources);
+    assert!(catalog.is_none());
+    let line = text.lines().count();
+    assert!(
+        diags.iter().any(|d| d.file.ends_with("facts.toml")
+            && d.line == line
+            && d.message.contains("suspension_deadline")),
+        "{diags:#?}"
+    );
+}
