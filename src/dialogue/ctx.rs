@@ -34,6 +34,9 @@ pub(super) struct Ctx<'a> {
     pub understood: std::sync::Mutex<Option<(IntentId, f32)>>,
     /// The message had a word of an unhappy resident.
     pub negative: bool,
+    /// Where in `replies` the standard reply of an intent that hands over stands: the
+    /// handoff's notice joins it, so the resident reads one message.
+    pub handoff_reply: Option<usize>,
 }
 
 impl Ctx<'_> {
@@ -146,6 +149,10 @@ impl Ctx<'_> {
             .or_else(|| catalog.published().find(|e| &e.intent == intent));
         if let Some(e) = found {
             self.push(catalog.rendered_reply(e).for_channel(Channel::Wechat));
+            let hands_over = catalog.intent(intent).and_then(|i| i.handoff()).is_some();
+            if hands_over && !self.replies.is_empty() {
+                self.handoff_reply = Some(self.replies.len() - 1);
+            }
         }
     }
 

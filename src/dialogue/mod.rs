@@ -204,6 +204,7 @@ impl Dialogue {
                 next_seq: conv.next_seq,
                 understood: std::sync::Mutex::new(None),
                 negative: false,
+                handoff_reply: None,
             };
             let mut current = conv.state;
             if self.timed_out(&current, idle_since, turn.at) {
@@ -226,13 +227,21 @@ impl Dialogue {
                 serde_json::to_string(&saved).map_err(|e| DialogueError::Data(e.to_string()))?;
             let understood = cx.understood.lock().ok().and_then(|mut u| u.take());
             let mut replies: Vec<String> = notices.clone().unwrap_or_default();
+            let standard = cx.handoff_reply.map(|i| i + replies.len());
             replies.extend(cx.replies);
             // What the escalation means for the resident is part of the answer, so it is
             // decided before the answer is stored with the state.
             let transfer = match &cx.escalation {
                 Some(e) => {
-                    self.escalated(turn, e, &before, understood.as_ref(), &mut replies)
-                        .await?
+                    self.escalated(
+                        turn,
+                        e,
+                        &before,
+                        understood.as_ref(),
+                        &mut replies,
+                        standard,
+                    )
+                    .await?
                 }
                 None => None,
             };
@@ -309,7 +318,7 @@ impl Dialogue {
     }
 
     /// Records the escalation and hands it over; what the resident is told joins
-    /// `replies`. Returns the customer-service account to transfer to, if that is the way.
+    /// `replies` (the intent's standard reply at `standard`, when it has one). Returns the customer-service account to transfer to, if that is the way.
     async fn escalated(
         &self,
         turn: &Turn,
@@ -317,6 +326,7 @@ impl Dialogue {
         before: &State,
         understood: Option<&(IntentId, f32)>,
         replies: &mut Vec<String>,
+        standard: Option<usize>,
     ) -> Result<Option<String>, DialogueError> {
         tracing::info!(reason = e.reason.as_str(), "conversation escalated");
         let record = EscalationRecord {
@@ -333,7 +343,18 @@ impl Dialogue {
             .escalated(&turn.user, e, snapshot, turn.at, &turn.locale)
             .await
         {
-            Ok(Handover::Queued { told }) => replies.push(told),
+            Ok(Handover::Queued { told }) => match standard.and_then(|i| replies.get_mut(i)) {
+                // Asked for a person: the notice says all the standard reply said, and the
+                // place in the queue.
+                Some(reply) if e.reason == EscalationReason::Requested => *reply = told,
+                // A complaint or a leak keeps its standard reply (what to do meanwhile),
+                // with the place in the queue in the same message.
+                Some(reply) => {
+                    reply.push('\n');
+                    reply.push_str(&told);
+                }
+                None => replies.push(told),
+            },
             Ok(Handover::Transfer { account }) => return Ok(Some(account)),
             Ok(Handover::Unchanged) => {}
             Err(err) => tracing::error!(error = %err, "cannot open the handoff"),

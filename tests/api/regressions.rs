@@ -162,3 +162,23 @@ fn a_fact_the_settings_own_is_refused_in_facts_toml() {
         "{diags:#?}"
     );
 }
+
+/// Found trying the desk as a resident: "转人工" got the standard handoff reply and then a
+/// second bot message with the place in the queue, both saying "已为您转接人工客服". Now it is
+/// one message, with the place in it.
+#[tokio::test]
+async fn asking_for_a_person_got_two_bot_messages() {
+    let (app, _fake) = crate::desk::desk_app().await;
+    let resident = crate::desk::Resident::new(&app.state, "o-one-message");
+    let out = resident.says("转人工").await;
+    assert_eq!(out.replies.len(), 1, "{:#?}", out.replies);
+    let queued = app.state.locales.text(
+        "zh-CN",
+        "handoff-queued",
+        &[
+            ("position", fluent_bundle::FluentValue::from("1")),
+            ("minutes", fluent_bundle::FluentValue::from("3")),
+        ],
+    );
+    assert_eq!(out.replies[0], queued);
+}
