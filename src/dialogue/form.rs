@@ -68,6 +68,25 @@ pub(super) fn apply(
     out
 }
 
+/// Choices the message that opened the form already made ("个人电子发票怎么开"): a choice
+/// slot whose words name exactly one of its choices is filled, so it is not asked. Only the
+/// opening message counts; later, words fill a choice only when it is asked or corrected.
+pub(super) fn prefill_choices(f: &mut FormInstance, spec: &Form, text: &str) {
+    for slot in spec.slots.iter().filter(|s| s.kind == SlotType::Choice) {
+        if f.slots.contains_key(&slot.name) {
+            continue;
+        }
+        let mut named = slot
+            .words
+            .iter()
+            .filter(|(_, words)| words.iter().any(|w| text.contains(w.as_str())));
+        if let (Some((choice, _)), None) = (named.next(), named.next()) {
+            f.slots
+                .insert(slot.name.clone(), SlotValue::Choice(choice.clone()));
+        }
+    }
+}
+
 fn value(
     cx: &Ctx<'_>,
     slot: &Slot,

@@ -176,6 +176,7 @@ async fn start_inner(
         .find(|(_, re)| regex::Regex::new(re).is_ok_and(|r| r.is_match(t)))
         .map(|(m, _)| m.clone());
     let applied = form::apply(cx, &mut f, spec, entities, None, t);
+    form::prefill_choices(&mut f, spec, t);
     applied.tell(cx);
     match &spec.offer {
         Some(offer) if !applied.changed => {
