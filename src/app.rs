@@ -47,6 +47,8 @@ pub struct AppState {
     pub classifier: Classifier,
     pub handoffs: Handoffs,
     pub notifier: Notifier,
+    /// `/readyz`: false once shutdown has begun.
+    pub readiness: crate::http::Readiness,
 }
 
 impl Settings {
@@ -139,6 +141,7 @@ impl AppState {
             conversations,
             handoffs,
             notifier,
+            readiness: crate::http::Readiness::default(),
         };
         state
             .events
@@ -285,8 +288,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, database = ?state.storage.backend(), "heatdesk is listening");
-    let events = state.events.clone();
-    crate::http::serve_with(listener, router(&state), move || events.close()).await?;
+    let (events, readiness) = (state.events.clone(), state.readiness.clone());
+    crate::http::serve_with(listener, router(&state), move || {
+        readiness.drain();
+        events.close();
+    })
+    .await?;
     Ok(())
 }
 
@@ -305,6 +312,7 @@ pub fn router(state: &AppState) -> Router {
         state.locales.clone(),
         state.engine.clone(),
         state.storage.clone(),
+        state.readiness.clone(),
     );
     let mut app = api.merge(crate::desk::router(state.desk_state()));
     // The callback speaks WeChat's protocol, not the API's JSON errors: mounted beside it.

@@ -4,6 +4,8 @@
 pub mod error;
 mod health;
 
+pub use health::Readiness;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,16 +20,17 @@ use crate::storage::Storage;
 /// Largest request body the JSON API accepts.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The JSON API's frame around the capabilities' API routers: `/healthz`, the JSON 404,
+/// The JSON API's frame around the capabilities' API routers: `/healthz`, `/readyz`, the JSON 404,
 /// localised error bodies and the body limit.
 pub fn api(
     routes: Router,
     locales: Arc<Locales>,
     engine: Arc<EngineHandle>,
     storage: Arc<dyn Storage>,
+    readiness: Readiness,
 ) -> Router {
     routes
-        .merge(health::router(engine, storage))
+        .merge(health::router(engine, storage, readiness))
         .fallback(|| async { error::ApiError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             locales,

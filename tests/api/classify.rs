@@ -216,3 +216,21 @@ async fn a_changed_phrasebook_is_swapped_in_and_a_broken_one_is_not() {
         "hall_info"
     );
 }
+
+/// `/readyz` says whether to send traffic: ready while serving, 503 "draining" once the
+/// instance has begun to shut down (while `/healthz` still says it is alive).
+#[tokio::test]
+async fn readyz_turns_unready_when_the_instance_drains() {
+    let app = spawn_app().await;
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    app.state.readiness.drain();
+    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "draining");
+    let alive = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(alive.status(), 200);
+}
