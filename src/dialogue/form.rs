@@ -68,7 +68,7 @@ pub(super) fn apply(
     out
 }
 
-/// Choices the message that opened the form already made ("个人电子发票怎么开"): a choice
+/// Choices the message that opened the form already made ("a personal e-invoice"): a choice
 /// slot whose words name exactly one of its choices is filled, so it is not asked. Only the
 /// opening message counts; later, words fill a choice only when it is asked or corrected.
 pub(super) fn prefill_choices(f: &mut FormInstance, spec: &Form, text: &str) {
