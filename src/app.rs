@@ -17,11 +17,11 @@ use crate::desk::DeskState;
 use crate::dialogue::{Dialogue, DialogueDeps, EscalationLimits};
 use crate::handoff::{Events, Handoffs};
 use crate::i18n::Locales;
-use crate::nlu::{self, Classifier, EngineHandle, Reload};
+use crate::nlu::{Classifier, EngineHandle};
 use crate::notify::Notifier;
 use crate::service::http::ServiceHttp;
 use crate::service::{Outbox, ServiceApi};
-use crate::storage::{Database, Publication, Storage};
+use crate::storage::{Database, Storage};
 use crate::transcript::ConversationStore;
 use crate::wechat::{DbStores, WeChatDeps};
 
@@ -49,6 +49,8 @@ pub struct AppState {
     pub notifier: Notifier,
     /// `/readyz`: false once shutdown has begun.
     pub readiness: crate::http::Readiness,
+    /// The office's work and the published phrasebook in service.
+    pub office: crate::office::Office,
 }
 
 impl Settings {
@@ -101,15 +103,16 @@ impl AppState {
             Locales::load(&settings.locales_dir, &settings.default_locale)
                 .context("loading locales")?,
         );
-        let sources = settings.sources()?;
-        let nlu_settings = settings.nlu.clone();
-        let engine = tokio::task::spawn_blocking({
-            let sources = sources.clone();
-            move || nlu::build_from(&sources, &nlu_settings)
-        })
-        .await?
-        .context("building the phrasebook engine")?;
-        let engine = Arc::new(EngineHandle::new(engine, sources, settings.nlu.clone()));
+        let office = crate::office::open(
+            &db,
+            storage.clone(),
+            settings.sources()?,
+            settings.nlu.clone(),
+            settings.office.clone(),
+        )
+        .await
+        .context("opening the published phrasebook")?;
+        let engine = office.library.engine().clone();
         let conversations = crate::transcript::store_for(&db);
         let events = Events::default();
         let handoffs = Handoffs {
@@ -142,19 +145,21 @@ impl AppState {
             handoffs,
             notifier,
             readiness: crate::http::Readiness::default(),
+            office,
         };
         state
             .events
             .share(&state.db)
             .await
             .context("listening for other instances' desk events")?;
-        state.record_publication().await;
         if state.settings.demo {
             crate::desk::demo::load_users(&state.db)
                 .await
                 .context("creating the sample desk users")?;
         }
         start.release().await;
+        // Every instance follows the published phrasebook from the start.
+        state.spawn_watcher();
         // Refuse to start on broken dialogue data rather than fail on the first message.
         state.dialogue().context("loading the dialogue data")?;
         Ok(state)
@@ -197,24 +202,8 @@ impl AppState {
             service: self.service.clone(),
             notifier: self.notifier.clone(),
             settings: self.settings.desk.clone(),
+            office: self.office.clone(),
             demo: self.settings.demo,
-        }
-    }
-
-    async fn record_publication(&self) {
-        let engine = self.engine.current();
-        let catalog = engine.catalog();
-        let p = Publication {
-            version: catalog.version.clone(),
-            entries: catalog.published().count() as i64,
-            published_at: Utc::now(),
-        };
-        match self.storage.record_publication(&p).await {
-            Ok(true) => {
-                tracing::info!(version = %p.version, entries = p.entries, "phrasebook version published")
-            }
-            Ok(false) => {}
-            Err(e) => tracing::error!(error = %e, "cannot record the phrasebook version"),
         }
     }
 
@@ -240,28 +229,10 @@ impl AppState {
         });
     }
 
-    /// Watches the data files and swaps in a rebuilt engine when they change.
+    /// Keeps this instance on the latest published phrasebook version.
     pub fn spawn_watcher(&self) {
-        let every = self.settings.nlu.watch_interval_secs;
-        if every == 0 {
-            return;
-        }
-        let state = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(every));
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                match state.engine.reload().await {
-                    Ok(Reload::Unchanged) => {}
-                    Ok(Reload::Swapped { from, to }) => {
-                        tracing::info!(%from, %to, "phrasebook changed; engine swapped");
-                        state.record_publication().await;
-                    }
-                    Err(e) => tracing::warn!(error = %e, "phrasebook change not applied"),
-                }
-            }
-        });
+        let every = Duration::from_secs(self.settings.office.sync_interval_secs.max(1));
+        self.office.library.spawn_sync(&self.db, every);
     }
 }
 
@@ -282,7 +253,6 @@ fn refuse_an_open_service_api(settings: &Settings) -> anyhow::Result<()> {
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let listen = settings.listen;
     let state = AppState::build(settings).await?;
-    state.spawn_watcher();
     state.spawn_background();
     let listener = TcpListener::bind(listen)
         .await

@@ -43,6 +43,8 @@ pub struct Settings {
     pub dialogue: crate::dialogue::DialogueSettings,
     pub handoff: crate::handoff::HandoffSettings,
     pub desk: crate::desk::DeskSettings,
+    /// The standardization office (review, the gate's questions, version sync).
+    pub office: crate::office::OfficeSettings,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             dialogue: crate::dialogue::DialogueSettings::default(),
             handoff: crate::handoff::HandoffSettings::default(),
             desk: crate::desk::DeskSettings::default(),
+            office: crate::office::OfficeSettings::default(),
         }
     }
 }
@@ -71,8 +74,8 @@ impl Default for Settings {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 /// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 7] = [
-    "nlu", "wechat", "service", "rules", "dialogue", "handoff", "desk",
+const SECTIONS: [&str; 8] = [
+    "nlu", "wechat", "service", "rules", "dialogue", "handoff", "desk", "office",
 ];
 
 impl Settings {

@@ -31,6 +31,8 @@ pub mod i18n;
 pub mod nlu;
 /// Telling residents that their requests moved on.
 pub mod notify;
+/// The standardization office's work: versions, change sets, review, the gate, the inbox.
+pub mod office;
 /// The utility's service API: accounts, bills, requests, halls.
 pub mod service;
 /// Persistence (SQLite, PostgreSQL).

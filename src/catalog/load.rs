@@ -1,15 +1,15 @@
 //! Reading the data files, with every problem reported as `file:line: message`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use super::files::FileSet;
 use super::model::*;
-use crate::diag::{line_of, Diagnostic, Diagnostics};
+use crate::diag::{line_of, Diagnostic, Diagnostics, Severity};
 use crate::domain::{EntryId, EscalationReason, IntentId, CONTRACT_INTENTS};
 use crate::i18n;
 
@@ -31,7 +31,7 @@ pub const LEXICON_FILE: &str = "lexicon.toml";
 pub const DIALOGUE_FILE: &str = "dialogue.toml";
 
 /// Longest `wechat` reply, in characters, that still reads well in a chat bubble.
-const WECHAT_MAX_CHARS: usize = 600;
+pub const WECHAT_MAX_CHARS: usize = 600;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +50,8 @@ struct RawIntent {
     action: Option<Action>,
     #[serde(default)]
     handoff_reason: Option<EscalationReason>,
+    #[serde(default)]
+    retired: bool,
 }
 
 #[derive(Deserialize)]
@@ -76,7 +78,6 @@ struct RawEntry {
 #[serde(deny_unknown_fields)]
 struct RawFacts {
     #[serde(default)]
-    #[allow(dead_code)]
     sample: bool,
     facts: BTreeMap<String, String>,
 }
@@ -107,26 +108,16 @@ impl Source {
     }
 }
 
-/// Files with one of `extensions` directly in `dir`, sorted by name.
-fn list(dir: &Path, ext: &str) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext) && p.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-struct Loader {
+struct Loader<'f> {
+    files: &'f FileSet,
     diags: Diagnostics,
     hasher: Sha256,
 }
 
-impl Loader {
+impl Loader<'_> {
     fn read(&mut self, path: &Path) -> Option<Source> {
-        match fs::read(path) {
-            Ok(bytes) => {
+        match self.files.get(path).map(<[u8]>::to_vec) {
+            Some(bytes) => {
                 self.hasher.update(
                     path.file_name()
                         .map(|n| n.as_encoded_bytes())
@@ -148,8 +139,8 @@ impl Loader {
                     }
                 }
             }
-            Err(e) => {
-                self.diags.error(path, 0, format!("cannot read: {e}"));
+            None => {
+                self.diags.error(path, 0, "cannot read: no such file");
                 None
             }
         }
@@ -166,23 +157,41 @@ impl Loader {
     }
 
     fn files(&mut self, dir: &Path, ext: &str) -> Vec<PathBuf> {
-        list(dir, ext).unwrap_or_else(|e| {
+        if !self.files.has_dir(dir) {
             self.diags
-                .error(dir, 0, format!("cannot list directory: {e}"));
-            Vec::new()
-        })
+                .error(dir, 0, "cannot list directory: no files there");
+        }
+        self.files.list(dir, ext)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.files.contains(path)
     }
 }
 
 /// Reads and validates every data file. Returns the catalogue when there is no error, and
 /// every finding (errors and warnings) either way.
 pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
+    match FileSet::read_dirs(&[&sources.intents_dir, &sources.phrasebook_dir]) {
+        Ok(files) => load_files(sources, &files),
+        Err(e) => {
+            let mut diags = Diagnostics::default();
+            diags.error(&sources.phrasebook_dir, 0, format!("cannot read: {e}"));
+            (None, diags.into_vec())
+        }
+    }
+}
+
+/// As [`load`], with the intents' and phrasebook's files taken from `files` (at their paths
+/// under `sources`' directories) instead of the disk.
+pub fn load_files(sources: &Sources, files: &FileSet) -> (Option<Catalog>, Vec<Diagnostic>) {
     let mut l = Loader {
+        files,
         diags: Diagnostics::default(),
         hasher: Sha256::new(),
     };
     let intents = load_intents(&mut l, &sources.intents_dir);
-    let mut facts = load_facts(&mut l, &sources.phrasebook_dir);
+    let (mut facts, facts_sample) = load_facts(&mut l, &sources.phrasebook_dir);
     add_owned_facts(
         &mut l,
         &sources.phrasebook_dir,
@@ -192,7 +201,7 @@ pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
     let entries = load_entries(&mut l, &sources.phrasebook_dir, &intents, &facts);
     let synonyms = load_synonyms(&mut l, &sources.phrasebook_dir);
     let userdict_path = sources.phrasebook_dir.join("userdict.txt");
-    let userdict = if userdict_path.exists() {
+    let userdict = if l.exists(&userdict_path) {
         l.read(&userdict_path).map(|s| s.text).unwrap_or_default()
     } else {
         String::new()
@@ -204,6 +213,7 @@ pub fn load(sources: &Sources) -> (Option<Catalog>, Vec<Diagnostic>) {
         intents: intents.into_iter().map(|(i, _)| i).collect(),
         entries,
         facts,
+        facts_sample,
         synonyms,
         userdict,
         version,
@@ -276,11 +286,25 @@ fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
                 form: raw.form,
                 action: raw.action,
                 handoff_reason: raw.handoff_reason,
+                retired: raw.retired,
             },
             path,
         ));
     }
     for required in CONTRACT_INTENTS {
+        if let Some((i, path)) = intents
+            .iter()
+            .find(|(i, _)| i.id.as_str() == required && i.retired)
+        {
+            l.diags.error(
+                path,
+                1,
+                format!(
+                    "intent `{}` is part of the contract and cannot be retired",
+                    i.id
+                ),
+            );
+        }
         if !intents.iter().any(|(i, _)| i.id.as_str() == required) {
             l.diags
                 .error(dir, 0, format!("required intent `{required}` is missing"));
@@ -299,7 +323,7 @@ struct RawDialogue {
 /// dialogue's own business).
 fn check_menu(l: &mut Loader, dir: &Path, intents: &[(Intent, PathBuf)]) {
     let path = dir.join(DIALOGUE_FILE);
-    if !path.exists() {
+    if !l.exists(&path) {
         return;
     }
     let Some(src) = l.read(&path) else { return };
@@ -321,14 +345,14 @@ fn check_menu(l: &mut Loader, dir: &Path, intents: &[(Intent, PathBuf)]) {
     }
 }
 
-fn load_facts(l: &mut Loader, dir: &Path) -> BTreeMap<String, String> {
+fn load_facts(l: &mut Loader, dir: &Path) -> (BTreeMap<String, String>, bool) {
     let path = dir.join("facts.toml");
-    if !path.exists() {
-        return BTreeMap::new();
+    if !l.exists(&path) {
+        return (BTreeMap::new(), false);
     }
     l.read(&path)
         .and_then(|src| l.parse::<RawFacts>(&src))
-        .map(|f| f.facts)
+        .map(|f| (f.facts, f.sample))
         .unwrap_or_default()
 }
 
@@ -341,7 +365,11 @@ fn add_owned_facts(
     owned: &BTreeMap<String, String>,
 ) {
     let path = dir.join("facts.toml");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let text = l
+        .files
+        .get(&path)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
     for (name, value) in owned {
         if facts.contains_key(name) {
             let line = text
@@ -366,7 +394,7 @@ fn add_owned_facts(
 
 fn load_synonyms(l: &mut Loader, dir: &Path) -> Vec<SynonymSet> {
     let path = dir.join("synonyms.toml");
-    if !path.exists() {
+    if !l.exists(&path) {
         return Vec::new();
     }
     let Some(src) = l.read(&path) else {
@@ -405,7 +433,7 @@ fn load_synonyms(l: &mut Loader, dir: &Path) -> Vec<SynonymSet> {
 }
 
 /// Text as compared for collisions: case, width, spaces and punctuation do not matter.
-pub(crate) fn collision_key(text: &str) -> String {
+pub fn collision_key(text: &str) -> String {
     crate::domain::normalize(text)
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -450,7 +478,7 @@ fn load_entries(
             }
         }
     }
-    for (intent, ipath) in intents {
+    for (intent, ipath) in intents.iter().filter(|(i, _)| !i.retired) {
         let published = entries
             .iter()
             .any(|e| e.intent == intent.id && e.status == EntryStatus::Published);
@@ -562,7 +590,32 @@ fn check_entry(
 
 fn check_replies(l: &mut Loader, c: &EntryCheck<'_>, src: &Source, reply: &Spanned<Replies>) {
     let line = src.line(reply.span().start);
-    let r = reply.get_ref();
+    for f in reply_findings(reply.get_ref(), c.facts) {
+        match f.severity {
+            Severity::Error => l.diags.error(&src.path, line, f.message),
+            Severity::Warning => l.diags.warning(&src.path, line, f.message),
+        }
+    }
+}
+
+/// What is wrong with one field of an entry, for the office's editor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldFinding {
+    /// `question`, `paraphrases`, `wechat`, `counter`, `hotline.greeting`, …
+    pub field: &'static str,
+    pub severity: Severity,
+    /// In English, as `phrasebook check` prints it.
+    pub message: String,
+    /// What the check found, for a page to say in its reader's language
+    /// (`missing-reply`, `unknown-fact`, `too-long`, …), with the values it names.
+    pub code: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+/// The checks of an entry's replies, shared by the file loader (which adds the line) and the
+/// office's editor (which shows each at its field).
+pub fn reply_findings(r: &Replies, facts: &BTreeMap<String, String>) -> Vec<FieldFinding> {
+    let mut found = Vec::new();
     let channels = [
         ("wechat", &r.wechat),
         ("counter", &r.counter),
@@ -572,27 +625,42 @@ fn check_replies(l: &mut Loader, c: &EntryCheck<'_>, src: &Source, reply: &Spann
     ];
     for (name, text) in channels {
         if text.trim().is_empty() {
-            l.diags
-                .error(&src.path, line, format!("missing `{name}` reply"));
+            found.push(FieldFinding {
+                field: name,
+                severity: Severity::Error,
+                message: format!("missing `{name}` reply"),
+                code: "missing-reply",
+                args: vec![("field", name.to_owned())],
+            });
         }
         for p in placeholders(text) {
-            if !c.facts.contains_key(p) {
-                l.diags.error(
-                    &src.path,
-                    line,
-                    format!("`{name}` reply cites unknown fact `{{{p}}}`"),
-                );
+            if !facts.contains_key(p) {
+                found.push(FieldFinding {
+                    field: name,
+                    severity: Severity::Error,
+                    message: format!("`{name}` reply cites unknown fact `{{{p}}}`"),
+                    code: "unknown-fact",
+                    args: vec![("fact", format!("{{{p}}}"))],
+                });
             }
         }
     }
-    let rendered = render(&r.wechat, c.facts).chars().count();
+    let rendered = render(&r.wechat, facts).chars().count();
     if rendered > WECHAT_MAX_CHARS {
-        l.diags.warning(
-            &src.path,
-            line,
-            format!("`wechat` reply is {rendered} characters; keep it under {WECHAT_MAX_CHARS}"),
-        );
+        found.push(FieldFinding {
+            field: "wechat",
+            severity: Severity::Warning,
+            message: format!(
+                "`wechat` reply is {rendered} characters; keep it under {WECHAT_MAX_CHARS}"
+            ),
+            code: "too-long",
+            args: vec![
+                ("count", rendered.to_string()),
+                ("max", WECHAT_MAX_CHARS.to_string()),
+            ],
+        });
     }
+    found
 }
 
 fn check_locales(l: &mut Loader, dir: &Path, intents: &[(Intent, PathBuf)]) -> bool {

@@ -130,6 +130,8 @@ pub struct Intent {
     /// Why a hand-off intent goes to a person; by default `urgent` for urgent intents and
     /// `curator_marked` for the others.
     pub handoff_reason: Option<EscalationReason>,
+    /// Retired by the office: kept for the record, no longer recognised or answered.
+    pub retired: bool,
 }
 
 impl Intent {
@@ -239,6 +241,8 @@ pub struct Catalog {
     pub intents: Vec<Intent>,
     pub entries: Vec<Entry>,
     pub facts: BTreeMap<String, String>,
+    /// The facts file says its values are invented samples.
+    pub facts_sample: bool,
     pub synonyms: Vec<SynonymSet>,
     /// The word segmenter's user dictionary, in its own text format.
     #[serde(skip)]

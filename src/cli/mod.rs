@@ -1,17 +1,16 @@
 //! The command line: the edge where errors become messages and exit codes.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::catalog::{self, Severity};
 use crate::config::Settings;
 use crate::nlu::{self, eval};
 
 mod chat;
+mod phrasebook;
 mod simulate;
 mod user;
 mod wechat;
@@ -84,20 +83,42 @@ pub enum Format {
     Text,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// `text<TAB>intent`, every published question (stdout).
     Tsv,
+    /// The whole version as one document (stdout).
     Json,
+    /// The version as the seed's files, under DIR/intents and DIR/phrasebook.
+    Toml,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PhrasebookCommand {
-    /// Validate intents, phrasebook and locales; print `file:line: message` for each problem.
-    Check,
-    /// Print the published phrasebook.
+    /// Validate the files in intents/ and phrasebook/ (and locales); print `file:line:
+    /// message` for each problem.
+    Check {
+        /// Also run the regression gate: the files against the published version, on every
+        /// labelled question; exit 1 when it refuses.
+        #[arg(long)]
+        gate: bool,
+    },
+    /// Write a published version (the latest unless --version).
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Tsv)]
         format: ExportFormat,
+        #[arg(long)]
+        version: Option<i64>,
+        /// Where `--format toml` writes.
+        dir: Option<PathBuf>,
+    },
+    /// Turn a directory (DIR/phrasebook, and DIR/intents if present) into a change set for
+    /// review; a directory with errors changes nothing.
+    Import {
+        dir: PathBuf,
+        /// Whose change set it becomes.
+        #[arg(long, default_value = "import")]
+        author: String,
     },
 }
 
@@ -118,21 +139,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => run_eval(&settings()?, &file, format, min_accuracy).await,
         Command::Chat { user } => chat::run(settings()?, &user).await,
         Command::Phrasebook {
-            command: PhrasebookCommand::Check,
-        } => check(&settings()?),
+            command: PhrasebookCommand::Check { gate },
+        } => phrasebook::check(&settings()?, gate).await,
         Command::Phrasebook {
-            command: PhrasebookCommand::Export { format },
-        } => export(&settings()?, format),
+            command:
+                PhrasebookCommand::Export {
+                    format,
+                    version,
+                    dir,
+                },
+        } => phrasebook::export(&settings()?, format, version, dir.as_deref()).await,
+        Command::Phrasebook {
+            command: PhrasebookCommand::Import { dir, author },
+        } => phrasebook::import(&settings()?, &dir, &author).await,
         Command::Wechat { command } => wechat::run(command),
         Command::Simulate(args) => simulate::run(args).await,
         Command::User { command } => user::run(settings()?, command).await,
     }
 }
 
-async fn engine(settings: &Settings) -> anyhow::Result<nlu::Engine> {
-    let sources = settings.sources()?;
-    let nlu_settings = settings.nlu.clone();
-    Ok(tokio::task::spawn_blocking(move || nlu::build_from(&sources, &nlu_settings)).await??)
+/// The engine of the published version, as `serve` would answer with it.
+async fn engine(settings: &Settings) -> anyhow::Result<std::sync::Arc<nlu::Engine>> {
+    Ok(phrasebook::office(settings)
+        .await?
+        .library
+        .engine()
+        .current())
 }
 
 async fn classify(settings: &Settings, text: &str) -> anyhow::Result<ExitCode> {
@@ -174,51 +206,4 @@ async fn run_eval(
         }
         _ => Ok(ExitCode::SUCCESS),
     }
-}
-
-fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let (catalog, diags) = catalog::load(&settings.sources()?);
-    for d in &diags {
-        println!("{d}");
-    }
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    match catalog {
-        Some(c) if errors == 0 => {
-            println!(
-                "ok: {} intents, {} entries ({} published), {} texts, {} warnings, version {}",
-                c.intents.len(),
-                c.entries.len(),
-                c.published().count(),
-                c.published().map(|e| e.texts().count()).sum::<usize>(),
-                diags.len(),
-                c.version
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        _ => {
-            eprintln!("{errors} errors");
-            Ok(ExitCode::FAILURE)
-        }
-    }
-}
-
-fn export(settings: &Settings, format: ExportFormat) -> anyhow::Result<ExitCode> {
-    let (catalog, diags) = catalog::load(&settings.sources()?);
-    let Some(catalog) = catalog else {
-        for d in diags.iter().filter(|d| d.severity == Severity::Error) {
-            eprintln!("{d}");
-        }
-        return Ok(ExitCode::FAILURE);
-    };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match format {
-        ExportFormat::Tsv => catalog::export_tsv(&catalog, &mut out)?,
-        ExportFormat::Json => catalog::export_json(&catalog, &mut out)?,
-    }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,8 @@ pub struct DeskState {
     pub service: Arc<dyn ServiceApi>,
     pub notifier: Notifier,
     pub settings: DeskSettings,
+    /// The office's work on the phrasebook.
+    pub office: crate::office::Office,
     /// Demo mode: the login page names the sample users.
     pub demo: bool,
 }

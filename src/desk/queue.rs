@@ -33,6 +33,10 @@ pub fn router() -> Router<DeskState> {
         .route("/desk/handoffs/{id}", get(conversation_page))
         .route("/desk/handoffs/{id}/transcript", get(transcript_fragment))
         .route("/desk/handoffs/{id}/suggestions", get(suggestions_fragment))
+        .route(
+            "/desk/handoffs/{id}/wrong-suggestion",
+            post(wrong_suggestion),
+        )
         .route("/desk/handoffs/{id}/claim", post(claim))
         .route("/desk/handoffs/{id}/release", post(release))
         .route("/desk/handoffs/{id}/transfer", post(transfer))
@@ -262,7 +266,7 @@ async fn conversation_page(
                 @if mine {
                     div #suggestions data-live="conversation" data-id=(h.id)
                         data-src={ "/desk/handoffs/" (h.id) "/suggestions" } {
-                        (suggestions_list(&tr, &suggestions))
+                        (suggestions_list(&tr, &desk, h.id, &suggestions))
                     }
                     form.reply method="post" action={ "/desk/handoffs/" (h.id) "/reply" } {
                         (csrf(&desk))
@@ -391,7 +395,7 @@ async fn transcript_fragment(
     Ok(transcript(&tr, &lines))
 }
 
-fn suggestions_list(tr: &Tr<'_>, suggestions: &[(String, String)]) -> Markup {
+fn suggestions_list(tr: &Tr<'_>, desk: &Desk, id: i64, suggestions: &[(String, String)]) -> Markup {
     html! {
         @if !suggestions.is_empty() {
             h2 { (tr.t("desk-suggestions")) }
@@ -404,8 +408,49 @@ fn suggestions_list(tr: &Tr<'_>, suggestions: &[(String, String)]) -> Markup {
                     }
                 }
             }
+            // The office's inbox hears of suggestions that missed the point.
+            form.wrong-suggestion method="post" action={ "/desk/handoffs/" (id) "/wrong-suggestion" } {
+                (csrf(desk))
+                button.link #wrong-suggestion type="submit" { (tr.t("desk-wrong-suggestion")) }
+            }
         }
     }
+}
+
+/// An agent says the suggestions for the resident's last message were wrong: the message
+/// goes to the office's inbox (masked), with what the bot suggested.
+async fn wrong_suggestion(
+    desk: Desk,
+    State(state): State<DeskState>,
+    Path(id): Path<i64>,
+) -> Result<Response, DeskError> {
+    desk.require(Role::Agent)?;
+    let h = load(&state, id).await?;
+    let lines = state
+        .conversations
+        .transcript(&h.user)
+        .await
+        .map_err(DeskError::internal)?;
+    let Some(last) = lines.iter().rev().find(|l| l.direction == Direction::In) else {
+        return Err(DeskError::BadRequest(
+            "the resident has written nothing".into(),
+        ));
+    };
+    let engine = state.engine.current();
+    let c = engine.classify(&last.text);
+    state
+        .office
+        .feedback(crate::office::Feedback {
+            at: chrono::Utc::now(),
+            kind: crate::office::FeedbackKind::WrongSuggestion,
+            text_masked: crate::domain::mask_personal(&last.text),
+            intent: Some(c.intent.to_string()),
+            entry: c.entry.map(|e| e.to_string()),
+            by: Some(desk.user.name.clone()),
+        })
+        .await
+        .map_err(DeskError::internal)?;
+    Ok(Redirect::to(&format!("/desk/handoffs/{id}?reported=1")).into_response())
 }
 
 /// For the resident's last message: follows the conversation as it goes on.
@@ -425,7 +470,12 @@ async fn suggestions_fragment(
         state: &state,
         locale: &desk.locale,
     };
-    Ok(suggestions_list(&tr, &suggestions_for(&state, &lines)))
+    Ok(suggestions_list(
+        &tr,
+        &desk,
+        id,
+        &suggestions_for(&state, &lines),
+    ))
 }
 
 fn suggestions_for(state: &DeskState, lines: &[TranscriptLine]) -> Vec<(String, String)> {

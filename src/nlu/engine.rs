@@ -111,7 +111,13 @@ impl Engine {
     /// Builds the index and trains the model: CPU work, so call it off the async runtime.
     pub fn build(catalog: Arc<Catalog>, settings: NluSettings) -> Result<Self, NluError> {
         let analyzer = Arc::new(Analyzer::new(&catalog.synonyms, &catalog.userdict)?);
-        let classes: Vec<IntentId> = catalog.intents.iter().map(|i| i.id.clone()).collect();
+        // A retired intent is kept in the catalogue for the record, never predicted.
+        let classes: Vec<IntentId> = catalog
+            .intents
+            .iter()
+            .filter(|i| !i.retired)
+            .map(|i| i.id.clone())
+            .collect();
         let fallback = classes
             .iter()
             .position(IntentId::is_out_of_scope)
@@ -149,7 +155,10 @@ impl Engine {
         let index = index?;
 
         let mut rules = Vec::new();
-        for (class, intent) in catalog.intents.iter().enumerate() {
+        for intent in &catalog.intents {
+            let Some(class) = class_of(&intent.id) else {
+                continue;
+            };
             for p in &intent.patterns {
                 let re = Regex::new(p).map_err(|source| NluError::Pattern {
                     intent: intent.id.clone(),
@@ -356,7 +365,25 @@ fn train(
         .zip(labels)
         .map(|(f, c)| (vectorizer.transform(f), c))
         .collect();
-    let model = SoftmaxModel::train(&samples, vectorizer.len(), classes, TrainParams::default());
+    let keys: Vec<u64> = texts
+        .iter()
+        .zip(docs)
+        .zip(keep)
+        .filter(|(_, &k)| k)
+        .map(|((t, &(_, c)), _)| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (t, c).hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    let model = SoftmaxModel::train_keyed(
+        &samples,
+        &keys,
+        vectorizer.len(),
+        classes,
+        TrainParams::default(),
+    );
     (vectorizer, model)
 }
 

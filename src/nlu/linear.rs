@@ -97,8 +97,23 @@ pub struct SoftmaxModel {
 impl SoftmaxModel {
     /// Trains on `(vector, class)` samples with SGD; classes are weighted by inverse
     /// frequency so a large fallback class does not swallow the small ones.
+    #[cfg(test)]
     pub fn train(
         samples: &[(SparseVec, usize)],
+        features: usize,
+        classes: usize,
+        p: TrainParams,
+    ) -> Self {
+        let keys: Vec<u64> = (0..samples.len() as u64).collect();
+        Self::train_keyed(samples, &keys, features, classes, p)
+    }
+
+    /// Trains with each sample visited in an order fixed by its `key` (a digest of its
+    /// text): adding or removing one paraphrase leaves every other sample's place, so a
+    /// small phrasebook change makes a small model change (the office's gate depends on it).
+    pub fn train_keyed(
+        samples: &[(SparseVec, usize)],
+        keys: &[u64],
         features: usize,
         classes: usize,
         p: TrainParams,
@@ -125,10 +140,10 @@ impl SoftmaxModel {
             })
             .collect();
         let mut order: Vec<usize> = (0..samples.len()).collect();
-        let mut rng = XorShift(p.seed | 1);
         let mut probs = vec![0.0f32; classes];
         for epoch in 0..p.epochs {
-            rng.shuffle(&mut order);
+            let salt = p.seed ^ (epoch as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            order.sort_by_key(|&i| (mix(keys.get(i).copied().unwrap_or(i as u64) ^ salt), i));
             let lr = p.learning_rate / (1.0 + epoch as f32 * 0.2);
             let decay = 1.0 - lr * p.l2 * samples.len() as f32;
             for &i in &order {
@@ -176,23 +191,11 @@ pub fn softmax(v: &mut [f32]) {
     }
 }
 
-/// Deterministic shuffling: the same phrasebook always trains the same model.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
-    }
+/// splitmix64's finaliser: a well-spread 64-bit hash of one number.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

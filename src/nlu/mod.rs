@@ -37,11 +37,10 @@ pub fn build_from(sources: &Sources, settings: &NluSettings) -> Result<Engine, L
     Ok(Engine::build(Arc::new(catalog), settings.clone())?)
 }
 
-/// The engine in service: queries read the current one without waiting, a rebuild
-/// happens beside it and is swapped in atomically.
+/// The engine in service: queries read the current one without waiting; a new one is built
+/// beside it and swapped in atomically.
 pub struct EngineHandle {
     current: ArcSwap<Engine>,
-    sources: Sources,
     settings: NluSettings,
 }
 
@@ -52,10 +51,9 @@ pub enum Reload {
 }
 
 impl EngineHandle {
-    pub fn new(engine: Engine, sources: Sources, settings: NluSettings) -> Self {
+    pub fn new(engine: Engine, settings: NluSettings) -> Self {
         Self {
             current: ArcSwap::from_pointee(engine),
-            sources,
             settings,
         }
     }
@@ -68,33 +66,15 @@ impl EngineHandle {
         &self.settings
     }
 
-    /// Re-reads the files; when they changed and are valid, builds a new engine off the
-    /// runtime and swaps it in. Invalid files leave the running engine in place.
-    pub async fn reload(&self) -> Result<Reload, LoadError> {
-        let sources = self.sources.clone();
-        let settings = self.settings.clone();
-        let running = self.current().catalog().version.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            let (catalog, diags) = catalog::load(&sources);
-            let catalog = catalog.ok_or(LoadError::Invalid(diags))?;
-            if catalog.version == running {
-                return Ok(None);
-            }
-            Engine::build(Arc::new(catalog), settings)
-                .map(Some)
-                .map_err(LoadError::from)
-        })
-        .await??;
-        Ok(match built {
-            None => Reload::Unchanged,
-            Some(engine) => {
-                let to = engine.catalog().version.clone();
-                let old = self.current.swap(Arc::new(engine));
-                Reload::Swapped {
-                    from: old.catalog().version.clone(),
-                    to,
-                }
-            }
-        })
+    /// Puts `engine` in service; queries in flight keep the one they started with.
+    pub fn swap(&self, engine: Arc<Engine>) -> Reload {
+        let to = engine.catalog().version.clone();
+        let old = self.current.swap(engine);
+        let from = old.catalog().version.clone();
+        if from == to {
+            Reload::Unchanged
+        } else {
+            Reload::Swapped { from, to }
+        }
     }
 }

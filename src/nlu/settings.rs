@@ -13,8 +13,6 @@ pub struct NluSettings {
     pub candidates: usize,
     /// Longest text accepted, in characters.
     pub max_text_chars: usize,
-    /// Seconds between checks of the phrasebook files for changes (0 disables).
-    pub watch_interval_secs: u64,
 }
 
 impl Default for NluSettings {
@@ -24,7 +22,6 @@ impl Default for NluSettings {
             clarify_below: 0.55,
             candidates: 3,
             max_text_chars: 2000,
-            watch_interval_secs: 5,
         }
     }
 }

@@ -22,7 +22,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("engines", &["catalog", "nlu", "entities", "service"]),
     (
         "flows",
-        &["transcript", "dialogue", "handoff", "notify", "assist"],
+        &[
+            "transcript",
+            "dialogue",
+            "handoff",
+            "notify",
+            "assist",
+            "office",
+        ],
     ),
     (
         "edges",

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn health_reports_the_phrasebook_version_and_backend() {
@@ -143,78 +143,6 @@ async fn gibberish_and_other_utilities_are_out_of_scope() {
         assert_eq!(body["intent"], "out_of_scope", "{text}: {body}");
         assert_eq!(body["decision"], "out_of_scope");
     }
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
-#[tokio::test]
-async fn a_changed_phrasebook_is_swapped_in_and_a_broken_one_is_not() {
-    let data = tempfile::tempdir().unwrap();
-    for d in ["intents", "phrasebook", "locales"] {
-        copy_dir(&crate::helpers::repo().join(d), &data.path().join(d));
-    }
-    let app = spawn_app_with(|s| {
-        s.intents_dir = data.path().join("intents");
-        s.phrasebook_dir = data.path().join("phrasebook");
-        s.locales_dir = data.path().join("locales");
-    })
-    .await;
-    let engine = &app.state.engine;
-    let before = engine.current().catalog().version.clone();
-    assert_eq!(
-        engine.reload().await.unwrap(),
-        heatdesk::nlu::Reload::Unchanged
-    );
-
-    // The office adds a paraphrase with a word nothing else uses.
-    let file = data.path().join("phrasebook/hall_info.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let changed = text.replacen(
-        "paraphrases = [",
-        "paraphrases = [\n  \"翠柏苑网点在哪儿\",",
-        1,
-    );
-    std::fs::write(&file, changed).unwrap();
-    let held = engine.current();
-    match engine.reload().await.unwrap() {
-        heatdesk::nlu::Reload::Swapped { from, to } => assert!(from == before && to != before),
-        other => panic!("expected a swap, got {other:?}"),
-    }
-    assert_eq!(
-        held.catalog().version,
-        before,
-        "a query in flight keeps the engine it started with"
-    );
-    assert_eq!(
-        engine
-            .current()
-            .classify("翠柏苑网点在哪儿")
-            .intent
-            .as_str(),
-        "hall_info"
-    );
-
-    // A broken file is refused and the running engine stays.
-    std::fs::write(&file, "[[entries]\nbroken").unwrap();
-    assert!(engine.reload().await.is_err());
-    assert_eq!(
-        engine
-            .current()
-            .classify("翠柏苑网点在哪儿")
-            .intent
-            .as_str(),
-        "hall_info"
-    );
 }
 
 /// `/readyz` says whether to send traffic: ready while serving, 503 "draining" once the

@@ -113,7 +113,6 @@ fn chat_answers_piped_lines() {
             "HEATDESK_DATABASE_URL",
             format!("sqlite://{}/chat.db", dir.path().display()),
         )
-        .env("HEATDESK_NLU_WATCH_INTERVAL_SECS", "0")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -137,4 +136,100 @@ fn chat_answers_piped_lines() {
         text.contains("1946.25"),
         "the bill of the bound account: {text}"
     );
+}
+
+/// Runs the binary on one database file, kept between calls.
+fn heatdesk_on(db: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heatdesk"))
+        .args(args)
+        .current_dir(repo())
+        .env(
+            "HEATDESK_DATABASE_URL",
+            format!("sqlite://{}", db.display()),
+        )
+        .output()
+        .unwrap()
+}
+
+/// `phrasebook export --format toml` writes the published version as files; importing
+/// them changes nothing; a broken directory is reported at `file:line` and changes nothing.
+#[test]
+fn export_import_round_trip_and_a_broken_import_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("office.db");
+    let out_dir = dir.path().join("export");
+    let out = heatdesk_on(
+        &db,
+        &[
+            "phrasebook",
+            "export",
+            "--format",
+            "toml",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_dir.join("phrasebook/hall_info.toml").is_file());
+    assert!(out_dir.join("intents/hall_info.toml").is_file());
+    let out = heatdesk_on(&db, &["phrasebook", "import", out_dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("no change"), "{stdout}");
+
+    // Break one file: a reply cites a fact that does not exist.
+    let file = out_dir.join("phrasebook/hall_info.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let broken = text.replacen("{company}", "{no_such_fact}", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("no_such_fact"))
+        .unwrap();
+    std::fs::write(&file, &broken).unwrap();
+    let out = heatdesk_on(&db, &["phrasebook", "import", out_dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        stdout.contains("hall_info.toml:") && stdout.contains("no_such_fact"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(
+            |l| l.contains("hall_info.toml:") && l.contains("no_such_fact") && {
+                // The finding is at the reply's table or on the line itself.
+                let n: usize = l.split(':').nth(1).unwrap_or("0").parse().unwrap_or(0);
+                n > 0 && n <= line + 1
+            }
+        ),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing imported"));
+    // A good directory with one change becomes a change set; the broken one made none.
+    std::fs::write(
+        &file,
+        text.replacen("你们营业厅地址", "你们营业厅的地址", 1),
+    )
+    .unwrap();
+    let out = heatdesk_on(&db, &["phrasebook", "import", out_dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("change set 1 (import): 1 changed objects"),
+        "{stdout}"
+    );
+
+    // Files that lose a labelled answer are refused by the gate.
+    let out = heatdesk_on(&db, &["phrasebook", "check", "--gate"]);
+    assert!(
+        out.status.success(),
+        "the shipped files pass their own gate: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("gate: passed"));
 }

@@ -11,6 +11,7 @@ mod dialogue;
 mod e2e;
 mod helpers;
 mod notify;
+mod office;
 mod outage;
 mod phrasebook;
 mod regressions;

@@ -220,3 +220,25 @@ fn a_syntax_error_points_at_its_line_and_a_missing_intent_is_named() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn a_document_rendered_as_files_reads_back_as_itself() {
+    let sources = shipped();
+    let (catalog, _) = catalog::load(&sources);
+    let catalog = catalog.unwrap();
+    let doc = catalog::OfficeDoc::from_catalog(&catalog, &sources.owned_facts);
+    let engineering = catalog::engineering_files(&sources).unwrap();
+    let (again, diags) = doc.compose(&sources, &engineering);
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let again = again.unwrap();
+    assert_eq!(
+        catalog::OfficeDoc::from_catalog(&again, &sources.owned_facts),
+        doc
+    );
+    assert_eq!(again.published().count(), catalog.published().count());
+    assert!(doc.diff(&doc).is_empty());
+}

@@ -50,7 +50,6 @@ async fn instance(url: &str, dir: &std::path::Path, demo: bool) -> anyhow::Resul
     let mut s = settings(dir);
     s.database_url = Secret::new(url);
     s.demo = demo;
-    s.nlu.watch_interval_secs = 0;
     AppState::build(s).await
 }
 
@@ -185,8 +184,7 @@ struct SlowSystem {
 
 async fn slow_system(delay: Duration) -> SlowSystem {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = settings(dir.path());
-    s.nlu.watch_interval_secs = 0;
+    let s = settings(dir.path());
     let state = AppState::build(s).await.unwrap();
     let router = heatdesk::app::router(&state).layer(axum::middleware::from_fn(
         move |req: Request, next: Next| async move {
@@ -243,7 +241,6 @@ fn serve_on(db: &str, system: SocketAddr, fake: &FakeWeChat, port: u16) -> Child
         .env("HEATDESK_LISTEN", format!("127.0.0.1:{port}"))
         .env("HEATDESK_DATABASE_URL", db)
         .env("HEATDESK_DEMO", "true")
-        .env("HEATDESK_NLU_WATCH_INTERVAL_SECS", "0")
         .env(
             "HEATDESK_SERVICE_URL",
             format!("http://{system}/api/service/v1"),

@@ -103,11 +103,9 @@ async fn the_server_runs_on_postgres_too() {
     assert_eq!(res.status(), 200);
     let logged = app.state.storage.recent_classifications(5).await.unwrap();
     assert_eq!(logged.len(), 1);
-    assert!(app
-        .state
-        .storage
-        .latest_publication()
-        .await
-        .unwrap()
-        .is_some());
+    // The files became the first published version, in PostgreSQL.
+    assert_eq!(
+        app.state.office.store.latest_number().await.unwrap(),
+        Some(1)
+    );
 }

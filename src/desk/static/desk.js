@@ -50,7 +50,13 @@
     typing = setTimeout(function () {
       var target = document.querySelector(form.dataset.liveForm);
       var query = new URLSearchParams(new FormData(form)).toString();
-      fetch(form.dataset.src + "?" + query, { credentials: "same-origin" })
+      // Long texts (the office's editor) go in a body, with the session's CSRF token.
+      var meta = document.querySelector('meta[name="csrf-token"]');
+      var req = form.dataset.method === "post"
+        ? fetch(form.dataset.src, { method: "POST", credentials: "same-origin", body: query,
+            headers: { "Content-Type": "application/x-www-form-urlencoded", "x-csrf-token": meta ? meta.content : "" } })
+        : fetch(form.dataset.src + "?" + query, { credentials: "same-origin" });
+      req
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (html === null || !target) return;

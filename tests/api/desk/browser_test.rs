@@ -48,7 +48,7 @@ impl<'a> WeChatResident<'a> {
     }
 
     /// Sends a text; returns the passive reply's text ("" for `success`).
-    async fn says(&mut self, text: &str) -> String {
+    pub(super) async fn says(&mut self, text: &str) -> String {
         self.next_id += 1;
         // Writing opens WeChat's 48-hour window for customer-service messages.
         self.fake.touch_user(&self.user);

@@ -404,7 +404,7 @@ async fn the_context_shows_the_form_its_slots_and_the_accounts_state() {
         .bind(&r.user, &no, Utc::now())
         .await
         .unwrap();
-    r.says("我要报修，暖气管子坏了").await;
+    r.says("我要报修，想换个暖气片").await;
     r.says("明天上午").await;
     let out = r.says("转人工").await;
     assert!(out.escalation.is_some(), "{:?}", out.replies);

@@ -7,6 +7,8 @@ mod auth_test;
 mod browser_test;
 mod handoff_test;
 mod hotline_test;
+mod office_browser_test;
+mod office_test;
 mod orders_test;
 mod pages_test;
 mod user_cli_test;
@@ -113,6 +115,13 @@ fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// The value of `<meta name="csrf-token" content="…">` or of the `_csrf` field.
+/// The text after `marker` up to the next `"`: an attribute's value in a page.
+pub fn attribute(html: &str, marker: &str) -> Option<String> {
+    let start = html.find(marker)? + marker.len();
+    let len = html[start..].find('"')?;
+    Some(html[start..start + len].to_owned())
+}
+
 pub fn csrf_in(html: &str) -> Option<String> {
     for marker in ["name=\"csrf-token\" content=\"", "name=\"_csrf\" value=\""] {
         if let Some(i) = html.find(marker) {

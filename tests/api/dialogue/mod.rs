@@ -112,7 +112,6 @@ impl Chat {
             settings.database_url = heatdesk::config::Secret::new(url);
         }
         settings.rules = rules();
-        settings.nlu.watch_interval_secs = 0;
         let state = AppState::build(settings).await.unwrap();
         let clock = Arc::new(Mutex::new(start_time()));
         let c = clock.clone();

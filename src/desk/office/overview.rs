@@ -1,6 +1,5 @@
-//! The standardization office's page: what residents asked that the bot could not answer,
-//! how handoffs to agents went, and which phrasebook is live. It is what the office reads
-//! before deciding the next phrasebook change, so it only reads.
+//! The office's overview: which phrasebook version is live, the latest questions the bot
+//! could not answer (the inbox acts on them), how handoffs to agents went.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -8,11 +7,12 @@ use axum::Router;
 use chrono::{Duration, Utc};
 use maud::{html, Markup};
 
-use super::auth::{Desk, DeskError};
-use super::page::{intent_title, layout, Tr};
-use super::queue::RESOLUTIONS;
-use super::users::Role;
-use super::DeskState;
+use super::frame;
+use crate::desk::auth::{Desk, DeskError};
+use crate::desk::page::{intent_title, Tr};
+use crate::desk::queue::RESOLUTIONS;
+use crate::desk::users::Role;
+use crate::desk::DeskState;
 use crate::domain::{fluent_part, EscalationReason, IntentId};
 use crate::handoff::{local, HandoffStats};
 use crate::storage::ClassificationLog;
@@ -44,24 +44,17 @@ async fn office_page(desk: Desk, State(state): State<DeskState>) -> Result<Marku
         .await
         .map_err(DeskError::internal)?;
     let closed = handoffs.closed(CLOSED).await.map_err(DeskError::internal)?;
-    let publication = state
-        .storage
-        .latest_publication()
-        .await
-        .map_err(DeskError::internal)?;
+    let live = state.office.live();
     let engine = state.engine.current();
     let catalog = engine.catalog();
-    // The record can lag a live swap; a date of another version would mislead.
-    let published_at = publication
-        .filter(|p| p.version == catalog.version)
-        .map(|p| local(p.published_at));
+    let published_at = Some(local(live.meta.published_at));
     let entries = catalog.published().count();
 
     let body = html! {
         section.card #phrasebook {
             h2 { (tr.t("desk-office-phrasebook")) }
             dl {
-                dt { (tr.t("desk-office-version")) } dd.version { code { (catalog.version) } }
+                dt { (tr.t("desk-office-version")) } dd.version { a href="/desk/office/versions" { (live.meta.number) } " " code { (catalog.version) } }
                 dt { (tr.t("desk-office-entries")) } dd.entries { (entries) }
                 @if let Some(at) = &published_at {
                     dt { (tr.t("desk-office-published-at")) } dd { (at) }
@@ -111,7 +104,7 @@ async fn office_page(desk: Desk, State(state): State<DeskState>) -> Result<Marku
             }
         }
     };
-    Ok(layout(
+    Ok(frame(
         &state,
         &desk,
         "/desk/office",
