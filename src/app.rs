@@ -175,6 +175,7 @@ impl AppState {
             service: self.service.clone(),
             outbox: self.outbox.clone(),
             escalate: Arc::new(self.handoffs.clone()),
+            contradicted: Some(Arc::new(self.office.clone())),
             settings: s.dialogue.clone(),
             rules: s.rules.clone(),
             limits: EscalationLimits {

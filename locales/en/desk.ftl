@@ -386,3 +386,6 @@ desk-office-check-collides = "{ $text }" already belongs to another intent, { $i
 desk-office-check-repeated = "{ $text }" is there twice.
 desk-office-check-bad-id = An id is lower-case letters, digits, underscores and dots, and the intent must exist.
 desk-office-check-id-taken = The id { $id } is taken.
+desk-office-move = Move to another entry
+desk-office-move-which = Paraphrase
+desk-office-move-to = Target entry (id)

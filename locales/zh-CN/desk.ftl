@@ -386,3 +386,6 @@ desk-office-check-collides = 问法“{ $text }”已属于另一个意图 { $in
 desk-office-check-repeated = 问法“{ $text }”重复了。
 desk-office-check-bad-id = 编号只能用小写字母、数字、下划线和点，且意图必须存在。
 desk-office-check-id-taken = 编号 { $id } 已被使用。
+desk-office-move = 移到其他条目
+desk-office-move-which = 问法
+desk-office-move-to = 目标条目（编号）

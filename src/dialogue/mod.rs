@@ -38,7 +38,7 @@ use crate::transcript::{
 };
 
 pub use data::DialogueData;
-pub use port::{Escalate, EscalateError, Handover, OpenHandoff};
+pub use port::{Contradicted, Escalate, EscalateError, Handover, OpenHandoff, Unhappy};
 pub use state::{Conversation, FormInstance, Pending, SlotValue, State};
 pub use types::{DialogueError, Escalation, EscalationReason, Inbound, Outcome, Turn};
 
@@ -81,6 +81,8 @@ pub struct DialogueDeps {
     /// Service writes waiting for the API to come back.
     pub outbox: Outbox,
     pub escalate: Arc<dyn Escalate>,
+    /// Told of answers a resident contradicted at once (none: nobody listens).
+    pub contradicted: Option<Arc<dyn Contradicted>>,
     pub settings: DialogueSettings,
     pub rules: Rules,
     pub limits: EscalationLimits,

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::IntentId;
 use crate::transcript::{Escalation, Snapshot};
 
 /// A failure behind the port, told in words (the dialogue logs it and carries on).
@@ -54,4 +55,28 @@ pub trait Escalate: Send + Sync + 'static {
         rating: i64,
         at: DateTime<Utc>,
     ) -> Result<bool, EscalateError>;
+}
+
+/// How a resident showed an answer missed the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unhappy {
+    /// Right after the answer: "不对", "没用", or asking for a person.
+    Contradicted,
+    /// A rating of 1 or 2 after the conversation went to a person.
+    LowRating,
+}
+
+/// Where the dialogue reports answers residents were unhappy with: the office's inbox
+/// implements it.
+#[async_trait]
+pub trait Contradicted: Send + Sync + 'static {
+    /// `question` is what the resident had asked (as they wrote it), `intent` what the bot
+    /// answered it as.
+    async fn contradicted(
+        &self,
+        question: &str,
+        intent: &IntentId,
+        how: Unhappy,
+        at: DateTime<Utc>,
+    );
 }

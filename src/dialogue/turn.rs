@@ -3,10 +3,11 @@
 use super::ctx::Ctx;
 use super::state::{FormInstance, Pending, State};
 use super::types::Inbound;
-use super::{account, attach, clarify, form, lookups, DialogueError};
-use crate::domain::{EntryId, IntentId};
+use super::{account, attach, clarify, form, lookups, DialogueError, Unhappy};
+use crate::domain::{EntryId, EscalationReason, IntentId};
 use crate::entities::{Entities, UTILITY_TZ};
 use crate::nlu::Decision;
+use crate::transcript::Direction;
 
 pub(super) async fn step(
     cx: &mut Ctx<'_>,
@@ -86,6 +87,9 @@ async fn rated(
     let Some(score) = score else {
         return idle(cx, t, entities).await;
     };
+    if score <= 2 {
+        report_unhappy(cx, Unhappy::LowRating).await;
+    }
     match cx.d.deps.escalate.rate(handoff, score as i64, cx.at).await {
         Ok(_) => cx.say("handoff-rating-thanks", &[]),
         Err(e) => {
@@ -106,6 +110,11 @@ pub(super) async fn idle(
         cx.not_understood();
         return Ok(State::Idle);
     };
+    let asks_person =
+        cx.catalog.intent(&c.intent).and_then(|i| i.handoff()) == Some(EscalationReason::Requested);
+    if cx.negative || asks_person {
+        report_unhappy(cx, Unhappy::Contradicted).await;
+    }
     match c.decision {
         Decision::Answer => {
             start(
@@ -129,6 +138,49 @@ pub(super) async fn idle(
             }
             Ok(State::Idle)
         }
+    }
+}
+
+/// How soon after an answer a "不对" or "转人工" counts as contradicting it.
+const CONTRADICTED_WITHIN_MINUTES: i64 = 10;
+
+/// The resident is unhappy or asks for a person right after the bot answered their previous
+/// message outright, or rates the person they were handed to 1 or 2: the last question the
+/// bot answered goes to the office's inbox.
+async fn report_unhappy(cx: &Ctx<'_>, how: Unhappy) {
+    let Some(port) = cx.d.deps.contradicted.clone() else {
+        return;
+    };
+    let lines = match cx.d.deps.conversations.transcript(cx.user).await {
+        Ok(lines) => lines,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the transcript for a contradiction");
+            return;
+        }
+    };
+    let sure = cx.d.deps.classifier.engine().settings().clarify_below;
+    let answered = |l: &crate::transcript::TranscriptLine| match (&l.intent, l.confidence) {
+        (Some(intent), Some(c)) if c >= sure => cx
+            .catalog
+            .intent(intent)
+            .filter(|i| !i.id.is_out_of_scope() && i.handoff().is_none())
+            .map(|i| i.id.clone()),
+        _ => None,
+    };
+    let asked = lines.iter().rev().filter(|l| l.direction == Direction::In);
+    let found = match how {
+        // Only the message just before counts, and only moments after.
+        Unhappy::Contradicted => asked
+            .take(1)
+            .filter(|l| cx.at - l.at <= chrono::Duration::minutes(CONTRADICTED_WITHIN_MINUTES))
+            .find_map(|l| answered(l).map(|i| (l, i))),
+        // The last question the bot answered before the person took over.
+        Unhappy::LowRating => asked
+            .filter(|l| l.author.is_none())
+            .find_map(|l| answered(l).map(|i| (l, i))),
+    };
+    if let Some((line, intent)) = found {
+        port.contradicted(&line.text, &intent, how, cx.at).await;
     }
 }
 

@@ -746,6 +746,32 @@ impl Office {
     }
 }
 
+#[async_trait::async_trait]
+impl crate::dialogue::Contradicted for Office {
+    async fn contradicted(
+        &self,
+        question: &str,
+        intent: &crate::domain::IntentId,
+        how: crate::dialogue::Unhappy,
+        at: chrono::DateTime<Utc>,
+    ) {
+        let f = Feedback {
+            at,
+            kind: match how {
+                crate::dialogue::Unhappy::Contradicted => FeedbackKind::Contradicted,
+                crate::dialogue::Unhappy::LowRating => FeedbackKind::LowRating,
+            },
+            text_masked: mask_personal(question),
+            intent: Some(intent.to_string()),
+            entry: None,
+            by: None,
+        };
+        if let Err(e) = self.store.add_feedback(&f).await {
+            tracing::warn!(error = %e, "cannot record a contradicted answer");
+        }
+    }
+}
+
 /// An entry whose text changes gets the next version number.
 fn bump_entry_versions(live: &OfficeDoc, doc: &mut OfficeDoc) {
     for e in &mut doc.entries {

@@ -31,6 +31,7 @@ pub fn router() -> Router<DeskState> {
             "/desk/office/entries/{id}",
             get(edit_entry).post(save_entry),
         )
+        .route("/desk/office/entries/{id}/move", post(move_paraphrase))
         .route("/desk/office/preview", post(preview))
         .route("/desk/office/try", get(try_it))
 }
@@ -451,6 +452,26 @@ fn editor(
                 p.facts-hint { (tr.t("desk-office-facts-hint")) " " a href="/desk/office/facts" target="_blank" { (tr.t("desk-office-nav-facts")) } }
                 button #save type="submit" { (tr.t("desk-office-save")) }
             }
+            @if !form.new && !form.paraphrases.trim().is_empty() {
+                form.move-paraphrase method="post" action={ "/desk/office/entries/" (urlencode(&form.id)) "/move" } {
+                    (csrf(desk))
+                    h3 { (tr.t("desk-office-move")) }
+                    label { (tr.t("desk-office-move-which"))
+                        select #move-text name="text" {
+                            @for p in form.paraphrases.lines().filter(|l| !l.trim().is_empty()) { option value=(p.trim()) { (p.trim()) } }
+                        }
+                    }
+                    label { (tr.t("desk-office-move-to"))
+                        input #move-to type="text" name="to" list="move-entries" required;
+                    }
+                    datalist #move-entries {
+                        @for e in doc.entries.iter().filter(|e| e.id.as_str() != form.id && e.status == EntryStatus::Published) {
+                            option value=(e.id) { (e.question) }
+                        }
+                    }
+                    button.secondary #move type="submit" { (tr.t("desk-office-move")) }
+                }
+            }
             aside.preview-column {
                 h2 { (tr.t("desk-office-preview")) }
                 div #preview { (preview_of(state, &tr, doc, form)) }
@@ -505,6 +526,58 @@ fn preview_of(state: &DeskState, tr: &Tr<'_>, doc: &OfficeDoc, form: &EntryForm)
             li { (render(&form.closing)) }
         }
     }
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    text: String,
+    to: String,
+}
+
+/// Moves one paraphrase to another entry: both edits go into the curator's change set.
+async fn move_paraphrase(
+    desk: Desk,
+    State(state): State<DeskState>,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Result<Redirect, DeskError> {
+    curator(&desk)?;
+    let office = &state.office;
+    let who = desk.user.name.as_str();
+    let to = f.to.trim();
+    let doc = office.draft_doc(who).await.map_err(fail)?;
+    if to == id || doc.entries.iter().all(|e| e.id.as_str() != to) {
+        return Err(DeskError::BadRequest(
+            "move to another existing entry".into(),
+        ));
+    }
+    let subject = Subject::Entry(id.clone());
+    let current = office.current(&subject, who).await.map_err(fail)?;
+    let mut entry: EntryText = current
+        .value
+        .clone()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(DeskError::internal)?
+        .ok_or(DeskError::NotFound)?;
+    let before = entry.paraphrases.len();
+    entry.paraphrases.retain(|p| p.trim() != f.text.trim());
+    if entry.paraphrases.len() == before {
+        return Err(DeskError::BadRequest("no such paraphrase".into()));
+    }
+    let value = serde_json::to_value(&entry).map_err(DeskError::internal)?;
+    office
+        .save(who, subject, Some(value), &current.digest)
+        .await
+        .map_err(fail)?;
+    office
+        .add_paraphrase(who, to, &f.text)
+        .await
+        .map_err(fail)?;
+    Ok(Redirect::to(&format!(
+        "/desk/office/entries/{}?saved=true",
+        urlencode(&id)
+    )))
 }
 
 async fn preview(

@@ -303,3 +303,97 @@ async fn markup_typed_into_a_reply_is_text_on_every_page_and_as_typed_on_wechat(
         "sent as typed, facts filled in: {reply}"
     );
 }
+
+#[tokio::test]
+async fn an_answer_the_resident_contradicts_at_once_reaches_the_inbox() {
+    let (app, _fake) = desk_app().await;
+    let r = Resident::new(&app.state, "o-contradicts");
+    let answer = r.says("营业厅几点上班").await;
+    assert!(!answer.replies.is_empty());
+    r.says("不对，没用").await;
+    // Asking for a person after an answer counts too; a question never answered does not.
+    let other = Resident::new(&app.state, "o-asks-person");
+    other.says("停供怎么收费").await;
+    other.says("转人工").await;
+    let inbox = app.state.office.inbox(50).await.unwrap();
+    let contradicted: Vec<&str> = inbox
+        .iter()
+        .filter(|g| g.sources.contains("contradicted"))
+        .map(|g| g.text.as_str())
+        .collect();
+    assert!(contradicted.contains(&"营业厅几点上班"), "{inbox:?}");
+    assert!(contradicted.contains(&"停供怎么收费"), "{inbox:?}");
+    assert_eq!(contradicted.len(), 2, "{inbox:?}");
+    let curator = DeskClient::login(&app, "curator", DEMO_PASSWORD).await;
+    let page = curator.page("/desk/office/inbox").await;
+    assert!(page.contains("居民否定回答"), "the source is shown");
+}
+
+#[tokio::test]
+async fn a_low_rating_sends_the_last_answered_question_to_the_inbox() {
+    let (app, _fake) = desk_app().await;
+    let r = Resident::new(&app.state, "o-low-rating");
+    r.says("营业厅几点上班").await;
+    r.says("我还有别的问题").await;
+    r.says("转人工").await;
+    let h = heatdesk::handoff::store_for(&app.state.db)
+        .open_for(&r.user)
+        .await
+        .unwrap()
+        .unwrap();
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let claim = agent
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    assert_eq!(claim.status(), 303);
+    let close = agent
+        .post(
+            &format!("/desk/handoffs/{}/close", h.id),
+            &[("resolution", "answered"), ("note", "")],
+        )
+        .await;
+    assert_eq!(close.status(), 303);
+    r.says("1").await;
+    let feedback = app.state.office.store.feedback(10).await.unwrap();
+    let low: Vec<&str> = feedback
+        .iter()
+        .filter(|f| f.kind == heatdesk::office::FeedbackKind::LowRating)
+        .map(|f| f.text_masked.as_str())
+        .collect();
+    assert_eq!(low, ["营业厅几点上班"], "{feedback:?}");
+}
+
+#[tokio::test]
+async fn a_paraphrase_moves_to_another_entry_in_one_step() {
+    let (app, _fake) = desk_app().await;
+    let curator = DeskClient::login(&app, "curator", DEMO_PASSWORD).await;
+    let page = curator.page("/desk/office/entries/hall_info.halls").await;
+    assert!(page.contains("id=\"move-text\""));
+    let res = curator
+        .post(
+            "/desk/office/entries/hall_info.halls/move",
+            &[("text", "热力公司在什么位置"), ("to", "hall_info.contacts")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let o = &app.state.office;
+    let doc = o.draft_doc("curator").await.unwrap();
+    let texts = |id: &str| {
+        doc.entries
+            .iter()
+            .find(|e| e.id.as_str() == id)
+            .unwrap()
+            .paraphrases
+            .clone()
+    };
+    assert!(!texts("hall_info.halls").contains(&"热力公司在什么位置".to_owned()));
+    assert!(texts("hall_info.contacts").contains(&"热力公司在什么位置".to_owned()));
+    // Moving to an entry that does not exist changes nothing.
+    let res = curator
+        .post(
+            "/desk/office/entries/hall_info.contacts/move",
+            &[("text", "热力公司在什么位置"), ("to", "no.such")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+}

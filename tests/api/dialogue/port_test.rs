@@ -75,6 +75,7 @@ async fn the_dialogue_hands_over_through_its_port_alone() {
     let port = Arc::new(StandIn::default());
     let dialogue = Dialogue::new(DialogueDeps {
         escalate: port.clone(),
+        contradicted: None,
         ..c.deps.clone()
     })
     .unwrap();
