@@ -75,7 +75,8 @@ fn synthetic(base: &OfficeDoc, entries: usize) -> OfficeDoc {
         let mut texts: Vec<String> = Vec::new();
         while texts.len() < 10 {
             let t = splice(pool[next() % pool.len()], pool[next() % pool.len()]);
-            if seen.insert(catalog::collision_key(&t)) {
+            let key = catalog::collision_key(&t);
+            if !key.is_empty() && seen.insert(key) {
                 texts.push(t);
             }
         }

@@ -100,11 +100,30 @@ struct RawSynonymSet {
 struct Source {
     path: PathBuf,
     text: String,
+    /// Where each line after the first starts: a big file has thousands of findings' lines
+    /// to look up, and scanning from the top for each was quadratic.
+    newlines: Vec<usize>,
 }
 
 impl Source {
+    fn new(path: PathBuf, text: String) -> Self {
+        let newlines = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Self {
+            path,
+            text,
+            newlines,
+        }
+    }
+
+    /// The 1-based line of a byte offset (as `diag::line_of`).
     fn line(&self, offset: usize) -> usize {
-        line_of(&self.text, offset)
+        let end = offset.min(self.text.len());
+        self.newlines.partition_point(|&n| n < end) + 1
     }
 }
 
@@ -125,10 +144,7 @@ impl Loader<'_> {
                 );
                 self.hasher.update(&bytes);
                 match String::from_utf8(bytes) {
-                    Ok(text) => Some(Source {
-                        path: path.to_path_buf(),
-                        text,
-                    }),
+                    Ok(text) => Some(Source::new(path.to_path_buf(), text)),
                     Err(e) => {
                         let line = line_of(
                             &String::from_utf8_lossy(e.as_bytes()),

@@ -257,8 +257,12 @@ async fn the_office_teaches_a_question_the_gate_keeps_it_and_a_rollback_restores
     }
     // The editor and the inbox fit a phone: nothing wider than the screen.
     for path in [
+        "/desk/office",
+        "/desk/office/entries",
         "/desk/office/entries/hall_info.halls",
         "/desk/office/inbox",
+        "/desk/office/intents",
+        "/desk/office/facts",
         "/desk/office/changes",
         "/desk/office/versions",
     ] {
@@ -280,6 +284,27 @@ async fn the_office_teaches_a_question_the_gate_keeps_it_and_a_rollback_restores
         .goto(&a.url("/desk/office/entries/hall_info.halls"))
         .await;
     phone.screenshot("office-editor-phone").await;
+    // The other pages at desktop width, read by the admin.
+    for (path, ready, name) in [
+        (
+            "/desk/office/entries?q=营业厅",
+            "section.intent-entries",
+            "office-entries",
+        ),
+        ("/desk/office/intents", "table.intents", "office-intents"),
+        ("/desk/office/facts", "table.facts", "office-facts"),
+    ] {
+        desk.goto(&a.url(path)).await;
+        desk.wait_for(ready, LIVE).await;
+        desk.screenshot(name).await;
+    }
+    let cited = desk
+        .text_of("tr[data-fact=main_hall_address] td.cited")
+        .await;
+    assert!(
+        cited.contains("营业厅在哪里"),
+        "a fact lists the replies citing it: {cited}"
+    );
     desk.close().await;
     phone.close().await;
 }
