@@ -234,3 +234,8 @@ handoff-queued = You have been passed to an agent: { $position } in the queue, a
 handoff-after-hours = Our agents are off duty now (service hours { $open }–{ $close }). Your question has been recorded and an agent will answer here as soon as the desk opens at { $opens }; for a leak or other emergency, call the emergency line.
 handoff-rating-prompt = This conversation with our agent has ended. Please rate our service: reply 1–5 (5 = very satisfied).
 handoff-rating-thanks = Thank you for your rating! Write to us any time.
+slot-invalid-email = That does not look like an e-mail address. Please type the address for the e-invoice, e.g. name@example.com.
+slot-invalid-address = The address needs a little more: the estate, the building and the door, e.g. "Binhe estate, building 5, unit 2, 301".
+slot-invalid-image = This step needs a photo: tap "+" beside the input box and choose "Album" or "Camera".
+slot-way-out = If now is not a good time, reply "cancel" to stop, or "person" for an agent.
+slot-way-out-optional = You may leave this out: reply "skip" to go on, "cancel" to stop, or "person" for an agent.

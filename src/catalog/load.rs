@@ -45,6 +45,8 @@ struct RawIntent {
     priority: Priority,
     #[serde(default)]
     patterns: Vec<Spanned<String>>,
+    #[serde(default)]
+    not_when: Vec<Spanned<String>>,
     form: Option<Form>,
     #[serde(default)]
     action: Option<Action>,
@@ -272,7 +274,7 @@ fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
             );
             continue;
         }
-        for p in &raw.patterns {
+        for p in raw.patterns.iter().chain(&raw.not_when) {
             if let Err(e) = regex::Regex::new(p.get_ref()) {
                 let msg = format!(
                     "pattern does not compile: {}",
@@ -299,6 +301,7 @@ fn load_intents(l: &mut Loader, dir: &Path) -> Vec<(Intent, PathBuf)> {
                 escalation: raw.escalation,
                 priority: raw.priority,
                 patterns: raw.patterns.into_iter().map(Spanned::into_inner).collect(),
+                not_when: raw.not_when.into_iter().map(Spanned::into_inner).collect(),
                 form: raw.form,
                 action: raw.action,
                 handoff_reason: raw.handoff_reason,

@@ -48,6 +48,10 @@ pub enum SlotType {
     Estate,
     Money,
     Text,
+    /// An e-mail address (`name@domain.tld`).
+    Email,
+    /// A home's address: it names a building and a door.
+    Address,
     Choice,
     Image,
 }
@@ -125,6 +129,10 @@ pub struct Intent {
     pub escalation: Escalation,
     pub priority: Priority,
     pub patterns: Vec<String>,
+    /// Words of another domain's business that keep this intent from winning unless one of
+    /// its own `patterns` matches too: the out-of-scope intent must not refuse a message
+    /// that speaks of heating without naming gas, water or power.
+    pub not_when: Vec<String>,
     pub form: Option<Form>,
     pub action: Option<Action>,
     /// Why a hand-off intent goes to a person; by default `urgent` for urgent intents and

@@ -359,7 +359,7 @@ fn transcript(tr: &Tr<'_>, lines: &[TranscriptLine]) -> Markup {
                         " "
                         time { (local(l.at)) }
                         @if let (Some(i), Some(c)) = (&l.intent, l.confidence) {
-                            " " span.understood { (i) " " (format!("{:.0}%", c * 100.0)) }
+                            " " span.understood data-intent=(i) { (intent_title(tr.state, tr.locale, i)) " " (format!("{:.0}%", c * 100.0)) }
                         }
                     }
                     div.text { (l.text) }

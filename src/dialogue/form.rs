@@ -138,6 +138,25 @@ fn value(
             let usable = is_pending && !e.correction && !t.is_empty() && !cx.d.data.is_skip(t);
             usable.then(|| SlotValue::Text(t.to_owned()))
         }
+        SlotType::Email => {
+            let found = is_pending.then(|| email_in(text)).flatten();
+            if found.is_none() && is_pending && !cx.d.data.is_skip(text) {
+                problems.push("slot-invalid-email");
+            }
+            found.map(SlotValue::Text)
+        }
+        SlotType::Address => {
+            let t = text.trim();
+            if !is_pending || e.correction || t.is_empty() || cx.d.data.is_skip(t) {
+                return None;
+            }
+            if is_address(t) {
+                Some(SlotValue::Text(t.to_owned()))
+            } else {
+                problems.push("slot-invalid-address");
+                None
+            }
+        }
         SlotType::Choice => {
             if !(is_pending || e.correction) {
                 return None;
@@ -150,6 +169,47 @@ fn value(
             let by_num = e.choice.filter(|_| is_pending).and_then(by_number);
             by_num.or(by_word).map(SlotValue::Choice)
         }
+    }
+}
+
+/// The first e-mail address in a message.
+fn email_in(text: &str) -> Option<String> {
+    static EMAIL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+            .expect("the e-mail pattern compiles")
+    });
+    EMAIL.find(text).map(|m| m.as_str().to_owned())
+}
+
+/// An address a technician can find: a building (`5号楼`, `5栋`, `5#`) and a door (`301`,
+/// `301室`, `3单元301`, `5-3-301`).
+fn is_address(text: &str) -> bool {
+    static BUILDING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"([0-9０-９]+|[一二三四五六七八九十]+)\s*(号楼|号院|栋|幢|#|楼)|\d+\s*-\s*\d+\s*-\s*\d+")
+            .expect("the building pattern compiles")
+    });
+    static DOOR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\d{3,4}\s*(室|号|户)?\s*$|\d+\s*(室|户)|\d+\s*-\s*\d+\s*-\s*\d+")
+            .expect("the door pattern compiles")
+    });
+    let t = crate::domain::normalize(text);
+    BUILDING.is_match(&t) && DOOR.is_match(&t)
+}
+
+/// Counts one more unanswered ask of `slot`; from the second on, tells the resident how
+/// to get out (skip an optional slot, cancel, or a person) instead of only asking again.
+fn missed(cx: &mut Ctx<'_>, f: &mut FormInstance, slot: &Slot) {
+    let n = f.misses.entry(slot.name.clone()).or_default();
+    *n += 1;
+    if *n >= 2 {
+        cx.say(
+            if slot.required {
+                "slot-way-out"
+            } else {
+                "slot-way-out-optional"
+            },
+            &[],
+        );
     }
 }
 
@@ -239,16 +299,31 @@ pub(super) async fn answer(
             pending: pending.clone(),
         };
         if let Some(next) = turn::digression(cx, &state, &f.intent, t).await {
-            return Ok(next);
+            return Ok(asked_again(cx, next, &pending, &slot));
         }
     }
     let applied = apply(cx, &mut f, &spec, e, Some(name), t);
-    applied.tell(cx);
     if applied.filled_pending || applied.changed {
+        applied.tell(cx);
+        if applied.filled_pending {
+            f.misses.remove(&slot.name);
+        }
         return run(cx, f).await;
     }
     if !applied.problems.is_empty() {
+        // Not an e-mail or an address: perhaps a question asked in between.
+        if matches!(slot.kind, SlotType::Email | SlotType::Address) {
+            let state = State::Filling {
+                form: f.clone(),
+                pending: pending.clone(),
+            };
+            if let Some(next) = turn::digression(cx, &state, &f.intent, t).await {
+                return Ok(asked_again(cx, next, &pending, &slot));
+            }
+        }
+        applied.tell(cx);
         cx.say(&slot.prompt, &[]);
+        missed(cx, &mut f, &slot);
         return Ok(State::Filling { form: f, pending });
     }
     let state = State::Filling {
@@ -256,14 +331,34 @@ pub(super) async fn answer(
         pending: pending.clone(),
     };
     if let Some(next) = turn::digression(cx, &state, &f.intent, t).await {
-        return Ok(next);
+        return Ok(asked_again(cx, next, &pending, &slot));
     }
-    if !slot.required {
+    // A step whose answer is checked says what was wrong; free answers of an optional slot
+    // that fit nothing pass it by.
+    if !slot.required && invalid_message(slot.kind).is_none() {
         f.slots.insert(slot.name.clone(), SlotValue::Skipped);
         return run(cx, f).await;
     }
     cx.say(invalid_message(slot.kind).unwrap_or(&slot.prompt), &[]);
+    missed(cx, &mut f, &slot);
     Ok(State::Filling { form: f, pending })
+}
+
+/// After a question in between, the form asks its step again: that counts as a miss.
+fn asked_again(cx: &mut Ctx<'_>, next: State, pending: &Pending, slot: &Slot) -> State {
+    match next {
+        State::Filling {
+            form: mut f,
+            pending: p,
+        } if &p == pending => {
+            missed(cx, &mut f, slot);
+            State::Filling {
+                form: f,
+                pending: p,
+            }
+        }
+        other => other,
+    }
 }
 
 fn invalid_message(kind: SlotType) -> Option<&'static str> {
@@ -272,6 +367,9 @@ fn invalid_message(kind: SlotType) -> Option<&'static str> {
         SlotType::Phone => Some("slot-invalid-phone"),
         SlotType::Date => Some("slot-invalid-date"),
         SlotType::Area => Some("slot-invalid-area"),
+        SlotType::Email => Some("slot-invalid-email"),
+        SlotType::Address => Some("slot-invalid-address"),
+        SlotType::Image => Some("slot-invalid-image"),
         _ => None,
     }
 }

@@ -115,6 +115,10 @@ pub struct FormInstance {
     /// A location the resident sent (for the nearest hall).
     #[serde(default)]
     pub location: Option<(f64, f64)>,
+    /// Per slot, how often its question went unanswered in a row (a wrong value, a photo
+    /// step answered with text, a question in between): after two, a way out is offered.
+    #[serde(default)]
+    pub misses: BTreeMap<String, u32>,
 }
 
 impl FormInstance {
@@ -130,6 +134,7 @@ impl FormInstance {
             failures: 0,
             quoted: false,
             location: None,
+            misses: BTreeMap::new(),
         }
     }
 

@@ -80,6 +80,8 @@ struct Scores {
     best_hit: Vec<Option<(usize, f32)>>,
     /// Every retrieved entry once, with its class and best hit score, best first.
     entry_hits: Vec<(usize, usize, f32)>,
+    /// Per class, the message names what keeps it from winning.
+    vetoed: Vec<bool>,
 }
 
 /// An immutable, ready-to-query engine for one catalogue version.
@@ -94,6 +96,8 @@ pub struct Engine {
     /// Indexed text `ord` → (entry index in the catalogue, class).
     docs: Vec<(usize, usize)>,
     rules: Vec<(Regex, usize)>,
+    /// Per class, patterns that keep it from winning unless one of its rules matches too.
+    vetoes: Vec<(Regex, usize)>,
     /// Class → its first published entry, answered when retrieval finds none of its own.
     default_entry: Vec<Option<usize>>,
     settings: NluSettings,
@@ -155,6 +159,7 @@ impl Engine {
         let index = index?;
 
         let mut rules = Vec::new();
+        let mut vetoes = Vec::new();
         for intent in &catalog.intents {
             let Some(class) = class_of(&intent.id) else {
                 continue;
@@ -165,6 +170,13 @@ impl Engine {
                     source,
                 })?;
                 rules.push((re, class));
+            }
+            for p in &intent.not_when {
+                let re = Regex::new(p).map_err(|source| NluError::Pattern {
+                    intent: intent.id.clone(),
+                    source,
+                })?;
+                vetoes.push((re, class));
             }
         }
         Ok(Self {
@@ -177,6 +189,7 @@ impl Engine {
             index,
             docs,
             rules,
+            vetoes,
             default_entry,
             settings,
         })
@@ -189,7 +202,7 @@ impl Engine {
     /// Classifies one message. Never fails: an index error degrades to the model alone.
     pub fn classify(&self, text: &str) -> Classification {
         let s = self.score(text);
-        self.decide(&s.probs, &s.best_hit)
+        self.decide(&s.probs, &s.best_hit, &s.vetoed)
     }
 
     /// Classifies one message and ranks the entries that could answer it, best first, at
@@ -203,7 +216,7 @@ impl Engine {
         limit: usize,
     ) -> (Classification, Vec<RankedEntry>) {
         let s = self.score(text);
-        let classification = self.decide(&s.probs, &s.best_hit);
+        let classification = self.decide(&s.probs, &s.best_hit, &s.vetoed);
         let mut ranked: Vec<(usize, usize, f32)> = s
             .entry_hits
             .iter()
@@ -241,15 +254,22 @@ impl Engine {
         let x = self.vectorizer.transform(&self.analyzer.features(text));
         let n = self.classes.len();
         let mut probs = vec![0.0f32; n];
+        let mut vetoed = vec![false; n];
         if x.is_empty() {
             probs[self.fallback] = 1.0;
         } else {
             self.model.logits_into(&x, &mut probs);
             let canonical = self.analyzer.canonical(text);
+            let matches = |re: &Regex| re.is_match(&canonical) || re.is_match(text);
+            let mut ruled = vec![false; n];
             for (re, class) in &self.rules {
-                if re.is_match(&canonical) || re.is_match(text) {
+                if matches(re) {
                     probs[*class] += RULE_BOOST;
+                    ruled[*class] = true;
                 }
+            }
+            for (re, class) in &self.vetoes {
+                vetoed[*class] |= !ruled[*class] && matches(re);
             }
             softmax(&mut probs);
         }
@@ -283,6 +303,7 @@ impl Engine {
             probs,
             best_hit,
             entry_hits,
+            vetoed,
         }
     }
 
@@ -293,7 +314,12 @@ impl Engine {
             .map(|e| self.catalog.entries[e].id.clone())
     }
 
-    fn decide(&self, probs: &[f32], best_hit: &[Option<(usize, f32)>]) -> Classification {
+    fn decide(
+        &self,
+        probs: &[f32],
+        best_hit: &[Option<(usize, f32)>],
+        vetoed: &[bool],
+    ) -> Classification {
         let mut ranked: Vec<usize> = (0..probs.len()).collect();
         ranked.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
         let candidates: Vec<Candidate> = ranked
@@ -308,15 +334,27 @@ impl Engine {
             .collect();
         let top = ranked[0];
         let confidence = probs[top];
+        // A winner the message itself rules out (refusing a message about heating) gives way:
+        // the resident is asked to choose among the others, never refused or answered on it.
+        let overruled = vetoed[top]
+            .then(|| ranked.iter().copied().find(|&c| !vetoed[c]))
+            .flatten();
         // A rejected message has no entry: no out-of-scope reply was chosen for it.
-        let (class, decision, confidence, entry) = if top == self.fallback {
+        let (class, decision, confidence, entry) = if let Some(next) = overruled {
+            (
+                next,
+                Decision::Clarify,
+                probs[next],
+                self.entry_for(next, best_hit),
+            )
+        } else if top == self.fallback {
             (
                 top,
                 Decision::OutOfScope,
                 confidence,
                 self.entry_for(top, best_hit),
             )
-        } else if confidence < self.settings.reject_below {
+        } else if confidence < self.settings.reject_below && !vetoed[self.fallback] {
             (self.fallback, Decision::OutOfScope, 1.0 - confidence, None)
         } else if confidence < self.settings.clarify_below {
             (

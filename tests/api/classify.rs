@@ -162,3 +162,30 @@ async fn readyz_turns_unready_when_the_instance_drains() {
     let alive = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(alive.status(), 200);
 }
+
+/// Residents' in-domain questions, none of them a paraphrase in the phrasebook, that the
+/// bot may clarify but must never refuse as not the utility's business (issue: questions
+/// about not heating an empty home were refused with confidence over 0.7).
+#[test]
+fn in_domain_questions_are_never_refused() {
+    let sources = crate::helpers::shipped_sources();
+    let engine = heatdesk::nlu::build_from(&sources, &heatdesk::config::NluSettings::default())
+        .expect("the shipped phrasebook builds");
+    let set = std::fs::read_to_string(crate::helpers::repo().join("tests/data/never_refused.tsv"))
+        .unwrap();
+    let mut refused = Vec::new();
+    let mut answered_right = 0;
+    let mut total = 0;
+    for line in set.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let (text, intent) = line.rsplit_once('\t').unwrap();
+        total += 1;
+        let c = engine.classify(text);
+        if c.decision == heatdesk::nlu::Decision::OutOfScope {
+            refused.push(format!("{text} ({:.2})", c.confidence));
+        } else if c.intent.as_str() == intent && c.decision == heatdesk::nlu::Decision::Answer {
+            answered_right += 1;
+        }
+    }
+    eprintln!("never-refused set: {answered_right} of {total} answered with the right intent");
+    assert!(refused.is_empty(), "refused: {refused:#?}");
+}

@@ -204,3 +204,128 @@ async fn the_invoice_form_asked_what_the_resident_had_just_said() {
     assert!(!next.contains(&kind), "{next:?}");
     assert!(next.contains(&title), "the title comes next: {next:?}");
 }
+
+/// Found trying every transaction as a resident: asked for the e-invoice's e-mail address,
+/// a resident typed a street address; it was stored as the e-mail and the request made. An
+/// e-mail slot now takes only an e-mail address, says why it refused, and after the second
+/// miss offers to skip (it is optional), cancel or a person.
+#[tokio::test]
+async fn a_street_address_was_taken_for_an_email() {
+    let mut c = crate::dialogue::Chat::start(None).await;
+    for m in ["绑定户号", "30030003", "周磊", "个人电子发票怎么开", "是"] {
+        c.say(m).await;
+    }
+    let text = |c: &crate::dialogue::Chat, id: &str| c.state.locales.text("zh-CN", id, &[]);
+    let asked = c.say("周磊").await;
+    assert!(asked.contains(&text(&c, "slot-invoice-email")), "{asked:?}");
+    let first = c.say("海南区公乌素小区1号楼3单元602").await;
+    assert!(first.contains(&text(&c, "slot-invalid-email")), "{first:?}");
+    assert!(
+        !first.contains(&text(&c, "slot-way-out-optional")),
+        "not yet: {first:?}"
+    );
+    let second = c.say("公乌素小区1号楼").await;
+    assert!(
+        second.contains(&text(&c, "slot-invalid-email")),
+        "{second:?}"
+    );
+    assert!(
+        second.contains(&text(&c, "slot-way-out-optional")),
+        "the second miss offers a way out: {second:?}"
+    );
+    // A real address, written with the words around it, is taken.
+    let confirm = c.say("发到 zhoulei@example.com 吧").await.join("\n");
+    assert!(
+        confirm.contains("接收邮箱：zhoulei@example.com"),
+        "{confirm}"
+    );
+}
+
+/// Found the same way: an address without a building or a door ("my place") was stored for
+/// an inspection, which a technician could not find. The address slot wants both.
+#[tokio::test]
+async fn an_address_without_a_building_or_door_was_accepted() {
+    let mut c = crate::dialogue::Chat::start(None).await;
+    let text = |c: &crate::dialogue::Chat, id: &str| c.state.locales.text("zh-CN", id, &[]);
+    c.say("暖气不热").await;
+    c.say("是").await;
+    let mut asked = c.say("户号30030001，明天上午有人在家").await;
+    if asked.contains(&text(&c, "slot-verification")) {
+        asked = c.say("赵军").await;
+    }
+    assert!(asked.contains(&text(&c, "slot-address")), "{asked:?}");
+    let refused = c.say("就在拉僧庙小区").await;
+    assert!(
+        refused.contains(&text(&c, "slot-invalid-address")),
+        "{refused:?}"
+    );
+    let next = c.say("海南区拉僧庙小区2号楼1单元101").await;
+    assert!(next.contains(&text(&c, "slot-phone")), "taken: {next:?}");
+}
+
+/// Found trying the area change as a resident: asked for the certificate photo, a resident
+/// who typed text got an unrelated standard reply and the same question again, twelve
+/// times. A photo step now says it needs a photo, and from the second miss on offers a way
+/// out; "取消" ends the form.
+#[tokio::test]
+async fn a_photo_step_answered_with_text_looped() {
+    let mut c = crate::dialogue::Chat::start(None).await;
+    for m in ["绑定户号", "10010001", "王建国", "我家面积不对", "是"] {
+        c.say(m).await;
+    }
+    let text = |c: &crate::dialogue::Chat, id: &str| c.state.locales.text("zh-CN", id, &[]);
+    let asked = c.say("88平").await;
+    assert!(asked.contains(&text(&c, "slot-evidence")), "{asked:?}");
+    let first = c.say("我没有照片").await;
+    assert!(first.contains(&text(&c, "slot-invalid-image")), "{first:?}");
+    let mut offered = false;
+    for _ in 0..3 {
+        let again = c.say("我现在拍不了").await;
+        offered |= again.contains(&text(&c, "slot-way-out"));
+        assert!(
+            again.contains(&text(&c, "slot-way-out")),
+            "every further miss offers the way out: {again:?}"
+        );
+    }
+    assert!(offered);
+    let cancelled = c.say("取消").await;
+    assert!(
+        cancelled.contains(&text(&c, "dialogue-cancelled")),
+        "{cancelled:?}"
+    );
+}
+
+/// Found trying every transaction as a resident: "我都绑了哪几个户" got a "did you mean"
+/// list. Residents ask about their bindings, payments and progress in short colloquial
+/// forms; the phrasebook has them now, and wordings it does not have verbatim are answered.
+#[tokio::test]
+async fn short_colloquial_questions_about_bindings_got_a_did_you_mean_list() {
+    let mut c = crate::dialogue::Chat::start(None).await;
+    for m in ["绑定户号", "10010001", "王建国"] {
+        c.say(m).await;
+    }
+    let listed = c.state.locales.text("zh-CN", "binding-list-intro", &[]);
+    let clarify = c.state.locales.text("zh-CN", "bot-clarify-intro", &[]);
+    for asked in ["我都绑了哪几个户", "我这边绑了哪些户啊"] {
+        let reply = c.say(asked).await.join("\n");
+        assert!(!reply.contains(&clarify), "{asked}: {reply}");
+        assert!(
+            reply.contains(&listed) && reply.contains("10010001"),
+            "{asked}: {reply}"
+        );
+    }
+    let engine = c.state.engine.current();
+    for (text, intent) in [
+        ("钱交上了吗", "payment_lookup"),
+        ("暖气费交上了没", "payment_lookup"),
+        ("办到哪了", "request_status"),
+        ("我申请那个办到哪一步了", "request_status"),
+    ] {
+        let got = engine.classify(text);
+        assert_eq!(
+            (got.intent.as_str(), got.decision),
+            (intent, heatdesk::nlu::Decision::Answer),
+            "{text}"
+        );
+    }
+}

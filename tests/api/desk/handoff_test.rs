@@ -76,6 +76,21 @@ async fn an_agent_takes_over_answers_through_wechat_closes_and_is_rated() {
     assert!(page.contains("我家暖气一直不热，报修了也没人来"));
     // The context: why, what the bot understood, and suggested standard replies.
     assert!(page.contains(&text(&app, "desk-reason-requested", &[])));
+    // What the bot understood reads as the intent's title in the page's language.
+    let understood = page
+        .split("class=\"understood\"")
+        .nth(1)
+        .and_then(|s| s.split("</span>").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        understood.contains("data-intent=\"human_agent\"") || understood.contains("data-intent="),
+        "{understood}"
+    );
+    assert!(
+        !understood.contains(">human_agent ") && !understood.contains(">not_warm "),
+        "titles, not ids: {understood}"
+    );
     let not_warm = app
         .state
         .engine
