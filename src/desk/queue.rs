@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -93,39 +93,110 @@ fn reason(tr: &Tr<'_>, h: &Handoff) -> String {
     ))
 }
 
-async fn queue_page(desk: Desk, State(state): State<DeskState>) -> Result<Markup, DeskError> {
+/// Which handoffs the queue shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Show {
+    #[default]
+    All,
+    Mine,
+    Unassigned,
+}
+
+impl Show {
+    const ALL: [Self; 3] = [Self::All, Self::Unassigned, Self::Mine];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Mine => "mine",
+            Self::Unassigned => "unassigned",
+        }
+    }
+
+    fn keeps(self, h: &Handoff, me: i64) -> bool {
+        match self {
+            Self::All => true,
+            Self::Mine => h.claimed_by == Some(me),
+            Self::Unassigned => h.status == Status::Waiting,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct QueueQuery {
+    #[serde(default)]
+    show: Show,
+}
+
+async fn queue_page(
+    desk: Desk,
+    State(state): State<DeskState>,
+    Query(q): Query<QueueQuery>,
+) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
+    queue_screen(&state, &desk, q.show, None).await
+}
+
+/// The queue, with a notice on top when the agent came back from something that failed.
+async fn queue_screen(
+    state: &DeskState,
+    desk: &Desk,
+    show: Show,
+    notice: Option<String>,
+) -> Result<Markup, DeskError> {
     let tr = Tr {
-        state: &state,
+        state,
         locale: &desk.locale,
     };
-    let list = queue_rows(&state, &desk).await?;
+    let list = queue_rows(state, desk, show).await?;
     let body = html! {
-        section #queue data-live="queue" data-src="/desk/queue/list" { (list) }
+        @if let Some(n) = notice { p.alert #notice role="alert" { (n) } }
+        nav.filters aria-label=(tr.t("desk-queue-filter")) {
+            @for s in Show::ALL {
+                a href={ "/desk/queue?show=" (s.as_str()) } class=[(s == show).then_some("current")] data-show=(s.as_str()) {
+                    (tr.t(&format!("desk-queue-show-{}", s.as_str())))
+                }
+            }
+        }
+        section #queue data-live="queue" data-src={ "/desk/queue/list?show=" (show.as_str()) } { (list) }
     };
     Ok(layout(
-        &state,
-        &desk,
+        state,
+        desk,
         "/desk/queue",
         &tr.t("desk-queue-title"),
         body,
     ))
 }
 
-async fn queue_list(desk: Desk, State(state): State<DeskState>) -> Result<Markup, DeskError> {
+async fn queue_list(
+    desk: Desk,
+    State(state): State<DeskState>,
+    Query(q): Query<QueueQuery>,
+) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
-    queue_rows(&state, &desk).await
+    queue_rows(&state, &desk, q.show).await
 }
 
-async fn queue_rows(state: &DeskState, desk: &Desk) -> Result<Markup, DeskError> {
+async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup, DeskError> {
     let tr = Tr {
         state,
         locale: &desk.locale,
     };
-    let all = store(state).queue().await.map_err(DeskError::internal)?;
-    let waiting = all.iter().filter(|h| h.status == Status::Waiting).count();
+    let everything = store(state).queue().await.map_err(DeskError::internal)?;
+    let waiting = everything
+        .iter()
+        .filter(|h| h.status == Status::Waiting)
+        .count();
+    let total = everything.len();
+    let all: Vec<Handoff> = everything
+        .into_iter()
+        .filter(|h| show.keeps(h, desk.user.id))
+        .collect();
     Ok(html! {
-        p.summary { (tr.ta("desk-queue-summary", &[("waiting", waiting.to_string()), ("total", all.len().to_string())])) }
+        // desk.js puts the waiting count in the tab's title, seen from other tabs.
+        p.summary data-waiting=(waiting) { (tr.ta("desk-queue-summary", &[("waiting", waiting.to_string()), ("total", total.to_string())])) }
         @if all.is_empty() {
             p.empty { (tr.t("desk-queue-empty")) }
         }
@@ -512,7 +583,13 @@ async fn claim(
         .await
         .map_err(DeskError::internal)?
     {
-        return Err(DeskError::Conflict);
+        // Someone was quicker: back to the queue, which says so, rather than a dead end.
+        let tr = Tr {
+            state: &state,
+            locale: &desk.locale,
+        };
+        let page = queue_screen(&state, &desk, Show::All, Some(tr.t("desk-claim-taken"))).await?;
+        return Ok((axum::http::StatusCode::CONFLICT, page).into_response());
     }
     tracing::info!(handoff = id, agent = desk.user.id, "handoff claimed");
     state.events.publish(handoff::DeskEvent::Queue);

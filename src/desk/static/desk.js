@@ -11,6 +11,7 @@
         if (html === null) return;
         el.innerHTML = html;
         el.dataset.refreshedAt = String(Date.now());
+        if (el.dataset.live === "queue") countInTitle();
         if (el.dataset.live === "conversation") el.scrollTop = el.scrollHeight;
       });
   }
@@ -66,7 +67,17 @@
     }, 300);
   });
 
+  // The waiting count leads the tab's title, so an agent on another tab sees work arrive.
+  var baseTitle = document.title;
+  function countInTitle() {
+    var s = document.querySelector("#queue [data-waiting]");
+    if (!s) return;
+    var n = Number(s.dataset.waiting) || 0;
+    document.title = (n > 0 ? "(" + n + ") " : "") + baseTitle;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    countInTitle();
     var t = document.getElementById("transcript");
     if (t) t.scrollTop = t.scrollHeight;
     connect();

@@ -124,6 +124,9 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
     )));
     b.wait_for(".handoff[data-status=waiting]", LIVE).await;
     let queue_latency = refreshed_at(&b, "#queue").await.unwrap() - sent_at;
+    // The tab's title counts what waits, for an agent looking at another tab.
+    let title = b.client().title().await.unwrap();
+    assert!(title.starts_with("(1) "), "{title}");
     b.screenshot("desk-queue").await;
 
     b.click(".handoff[data-status=waiting] button.claim").await;

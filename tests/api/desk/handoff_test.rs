@@ -58,12 +58,27 @@ async fn an_agent_takes_over_answers_through_wechat_closes_and_is_rated() {
         .await;
     assert_eq!(res.status(), 303);
 
-    // A second agent is too late.
+    // A second agent is too late: the queue says so, not a dead-end page.
     let other = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
     let res = other
         .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
         .await;
     assert_eq!(res.status(), 409);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(&text(&app, "desk-claim-taken", &[])),
+        "{page}"
+    );
+    assert!(page.contains("id=\"queue\""), "the queue is right there");
+    // The filters: the first agent's own, and the waiting ones (none now).
+    let mine = agent.page("/desk/queue/list?show=mine").await;
+    assert!(mine.contains(&format!("data-id=\"{}\"", h.id)));
+    let theirs = other.page("/desk/queue/list?show=mine").await;
+    assert!(!theirs.contains(&format!("data-id=\"{}\"", h.id)));
+    let waiting = other.page("/desk/queue/list?show=unassigned").await;
+    assert!(!waiting.contains(&format!("data-id=\"{}\"", h.id)));
+    let all = other.page("/desk/queue/list?show=all").await;
+    assert!(all.contains(&format!("data-id=\"{}\"", h.id)));
 
     // Now the bot is silent; the message reaches the agent's screen.
     let out = resident.says("我家暖气一直不热，报修了也没人来").await;
