@@ -37,6 +37,7 @@ pub fn router() -> Router<DeskState> {
             "/desk/handoffs/{id}/wrong-suggestion",
             post(wrong_suggestion),
         )
+        .route("/desk/replies", get(search_replies))
         .route("/desk/handoffs/{id}/claim", post(claim))
         .route("/desk/handoffs/{id}/release", post(release))
         .route("/desk/handoffs/{id}/transfer", post(transfer))
@@ -294,55 +295,22 @@ async fn conversation_page(
                 data-src={ "/desk/handoffs/" (h.id) "/transcript" } {
                 (transcript(&tr, &lines))
             }
-            aside.context #context {
-                h2 { (tr.t("desk-context")) }
-                dl {
-                    dt { (tr.t("desk-status")) } dd.status { (tr.t(&format!("desk-status-{}", h.status.as_str()))) }
-                    dt { (tr.t("desk-reason")) } dd.reason { (reason(&tr, &h)) }
-                    dt { (tr.t("desk-priority")) } dd { (h.priority) }
-                    dt { (tr.t("desk-since")) } dd { (local(h.created_at)) " (" (age(&tr, &h)) ")" }
-                    @if let Some(i) = &h.intent {
-                        dt { (tr.t("desk-intent")) }
-                        dd.intent { (intent_title(&state, &desk.locale, i)) @if let Some(c) = h.confidence { " · " (format!("{:.0}%", c * 100.0)) } }
-                    }
-                }
-                @if !h.snapshot.intents.is_empty() {
-                    h3 { (tr.t("desk-understood")) }
-                    ol.understood {
-                        @for u in &h.snapshot.intents {
-                            li { (intent_title(&state, &desk.locale, &u.intent)) " · " (format!("{:.0}%", u.confidence * 100.0)) }
-                        }
-                    }
-                }
-                @if let Some(form) = &h.snapshot.form {
-                    h3 { (tr.ta("desk-form", &[("intent", intent_title(&state, &desk.locale, form))])) }
-                    dl.slots {
-                        @for (k, v) in &h.snapshot.slots { dt { (k) } dd { (v) } }
-                    }
-                }
-                h3 { (tr.t("desk-accounts")) }
-                @if accounts.is_empty() { p.empty { (tr.t("desk-no-accounts")) } }
-                @for a in &accounts { (account(&tr, a)) }
-                h3 { (tr.t("desk-window")) }
-                p.window data-open=(window.is_open(now)) {
-                    @match window.closes_at {
-                        Some(c) if window.is_open(now) => {
-                            (tr.ta("desk-window-open", &[("closes", local(c)), ("left", window.left.to_string())]))
-                        }
-                        _ => { (tr.t("desk-window-closed")) }
-                    }
-                }
-            }
             section.act {
                 @if mine {
                     div #suggestions data-live="conversation" data-id=(h.id)
                         data-src={ "/desk/handoffs/" (h.id) "/suggestions" } {
                         (suggestions_list(&tr, &desk, h.id, &suggestions))
                     }
-                    form.reply method="post" action={ "/desk/handoffs/" (h.id) "/reply" } {
+                    form.search-replies data-live-form="#reply-search-results" data-src="/desk/replies" onsubmit="return false" {
+                        input #reply-search type="search" name="q" autocomplete="off" placeholder=(tr.t("desk-search-replies")) aria-label=(tr.t("desk-search-replies"));
+                    }
+                    div #reply-search-results {}
+                    form.reply #reply-form data-ajax method="post" action={ "/desk/handoffs/" (h.id) "/reply" } {
                         (csrf(&desk))
                         textarea #reply-text name="text" rows="4" required placeholder=(tr.t("desk-reply-placeholder")) {}
-                        button #send type="submit" { (tr.t("desk-send")) }
+                        button #send type="submit" { (tr.t("desk-send")) } " "
+                        button.secondary #add-note type="submit" name="note" value="1" { (tr.t("desk-add-note")) } " "
+                        span.hint { (tr.t("desk-send-hint")) }
                     }
                     form.close method="post" action={ "/desk/handoffs/" (h.id) "/close" } {
                         (csrf(&desk))
@@ -382,6 +350,47 @@ async fn conversation_page(
                     p { (tr.ta("desk-claimed-by", &[("agent", h.agent.clone().unwrap_or_default())])) }
                 }
             }
+            aside.context #context {
+                details #context-details open {
+                summary { h2 { (tr.t("desk-context")) } }
+                dl {
+                    dt { (tr.t("desk-status")) } dd.status { (tr.t(&format!("desk-status-{}", h.status.as_str()))) }
+                    dt { (tr.t("desk-reason")) } dd.reason { (reason(&tr, &h)) }
+                    dt { (tr.t("desk-priority")) } dd { (h.priority) }
+                    dt { (tr.t("desk-since")) } dd { (local(h.created_at)) " (" (age(&tr, &h)) ")" }
+                    @if let Some(i) = &h.intent {
+                        dt { (tr.t("desk-intent")) }
+                        dd.intent { (intent_title(&state, &desk.locale, i)) @if let Some(c) = h.confidence { " · " (format!("{:.0}%", c * 100.0)) } }
+                    }
+                }
+                @if !h.snapshot.intents.is_empty() {
+                    h3 { (tr.t("desk-understood")) }
+                    ol.understood {
+                        @for u in &h.snapshot.intents {
+                            li { (intent_title(&state, &desk.locale, &u.intent)) " · " (format!("{:.0}%", u.confidence * 100.0)) }
+                        }
+                    }
+                }
+                @if let Some(form) = &h.snapshot.form {
+                    h3 { (tr.ta("desk-form", &[("intent", intent_title(&state, &desk.locale, form))])) }
+                    dl.slots {
+                        @for (k, v) in &h.snapshot.slots { dt { (k) } dd { (v) } }
+                    }
+                }
+                h3 { (tr.t("desk-accounts")) }
+                @if accounts.is_empty() { p.empty { (tr.t("desk-no-accounts")) } }
+                @for a in &accounts { (account(&tr, a)) }
+                h3 { (tr.t("desk-window")) }
+                p.window data-open=(window.is_open(now)) {
+                    @match window.closes_at {
+                        Some(c) if window.is_open(now) => {
+                            (tr.ta("desk-window-open", &[("closes", local(c)), ("left", window.left.to_string())]))
+                        }
+                        _ => { (tr.t("desk-window-closed")) }
+                    }
+                }
+                }
+            }
         }
     };
     let title = tr.ta("desk-conversation-title", &[("id", h.id.to_string())]);
@@ -419,14 +428,17 @@ fn transcript(tr: &Tr<'_>, lines: &[TranscriptLine]) -> Markup {
     html! {
         ol.lines {
             @for l in lines {
+                @let note = l.delivery.as_deref() == Some(handoff::NOTE);
                 @let who = match (l.direction, &l.author) {
                     (Direction::In, _) => "resident",
+                    (Direction::Out, Some(_)) if note => "note",
                     (Direction::Out, Some(_)) => "agent",
                     (Direction::Out, None) => "bot",
                 };
                 li.line.(who) data-line=(l.id) data-delivery=[l.delivery.as_deref()] {
                     div.meta {
                         span.who { @match &l.author { Some(a) => (a), None => (tr.t(&format!("desk-who-{who}"))) } }
+                        @if note { " " span.tag { (tr.t("desk-note-private")) } }
                         " "
                         time { (local(l.at)) }
                         @if let (Some(i), Some(c)) = (&l.intent, l.confidence) {
@@ -523,6 +535,60 @@ async fn wrong_suggestion(
         .map_err(DeskError::internal)?;
     Ok(Redirect::to(&format!("/desk/handoffs/{id}?reported=1")).into_response())
 }
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Standard replies found by words in their questions, paraphrases or texts: every entry,
+/// not only the three suggested, with its intent's title.
+async fn search_replies(
+    desk: Desk,
+    State(state): State<DeskState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Markup, DeskError> {
+    desk.require(Role::Agent)?;
+    let tr = Tr {
+        state: &state,
+        locale: &desk.locale,
+    };
+    let needle = crate::domain::normalize(q.q.trim());
+    if needle.is_empty() {
+        return Ok(html! {});
+    }
+    let engine = state.engine.current();
+    let catalog = engine.catalog();
+    let found: Vec<_> = catalog
+        .published()
+        .filter(|e| {
+            e.texts()
+                .chain([e.reply.wechat.as_str()])
+                .any(|t| crate::domain::normalize(t).contains(&needle))
+        })
+        .take(SEARCH_RESULTS)
+        .collect();
+    Ok(html! {
+        @if found.is_empty() {
+            p.empty { (tr.t("desk-search-none")) }
+        } @else {
+            ul.suggestions.found {
+                @for e in found {
+                    @let text = catalog.rendered_reply(e).wechat;
+                    li {
+                        button.suggestion type="button" data-insert=(text) data-target="#reply-text" data-entry=(e.id) {
+                            strong { (intent_title(&state, &desk.locale, &e.intent)) " · " (e.question) } span { (text) }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Entries a search shows at most.
+const SEARCH_RESULTS: usize = 10;
 
 /// For the resident's last message: follows the conversation as it goes on.
 async fn suggestions_fragment(
@@ -654,6 +720,9 @@ async fn transfer(
 #[derive(Deserialize)]
 struct ReplyForm {
     text: String,
+    /// The "private note" button: kept for colleagues, not sent.
+    #[serde(default)]
+    note: Option<String>,
 }
 
 async fn reply(
@@ -672,6 +741,14 @@ async fn reply(
     let text = text.trim();
     if text.is_empty() {
         return Err(DeskError::BadRequest("empty reply".into()));
+    }
+    if f.note.is_some() {
+        state
+            .handoffs
+            .note(&h, &desk.user.display_name, text, Utc::now())
+            .await
+            .map_err(DeskError::internal)?;
+        return Ok(Redirect::to(&format!("/desk/handoffs/{id}")).into_response());
     }
     state
         .handoffs

@@ -46,6 +46,9 @@ impl Window {
     }
 }
 
+/// The delivery of a transcript line that is a private note (never sent, never counted).
+pub const NOTE: &str = "note";
+
 impl Handoffs {
     pub async fn window(&self, user: &str) -> Result<Window, HandoffError> {
         let store = &self.conversations;
@@ -141,6 +144,25 @@ impl Handoffs {
     /// Sends `text` to the handoff's resident as a customer-service message and records it in
     /// the transcript with how it fared: `sent`, or `failed:<why>` (`window`, `quota`,
     /// `not_configured`, `error`). A failure is shown on the desk, never dropped.
+    /// A private note for colleagues: a transcript line the resident never receives.
+    pub async fn note(
+        &self,
+        handoff: &Handoff,
+        author: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandoffError> {
+        let mut line = TranscriptLine::new(now, Direction::Out, text);
+        line.author = Some(author.to_owned());
+        line.delivery = Some(NOTE.to_owned());
+        self.conversations
+            .append_line(&handoff.user, &line)
+            .await
+            .map_err(store_err)?;
+        self.events.publish(DeskEvent::Conversation(handoff.id));
+        Ok(())
+    }
+
     pub async fn deliver(
         &self,
         handoff: &Handoff,

@@ -16,7 +16,7 @@ pub mod lifecycle;
 
 pub use crate::transcript::{Snapshot, Understood};
 pub use events::{DeskEvent, Events};
-pub use lifecycle::{local, Handoffs, Window};
+pub use lifecycle::{local, Handoffs, Window, NOTE};
 pub use settings::{HandoffSettings, OpeningHours};
 pub use store::{
     store_for, Handoff, HandoffError, HandoffStats, HandoffStore, NewHandoff, Opened, Status,

@@ -67,6 +67,37 @@
     }, 300);
   });
 
+  // A reply goes out without leaving the page: the box clears and the line arrives live.
+  function sendReply(form, submitter) {
+    var box = form.querySelector("textarea");
+    if (!box || !box.value.trim()) return;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    // The button pressed says what it is: a reply, or a private note.
+    var data = new FormData(form);
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    var body = new URLSearchParams(data).toString();
+    fetch(form.action, { method: "POST", credentials: "same-origin", body: body,
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "x-csrf-token": meta ? meta.content : "" } })
+      .then(function (r) {
+        if (!r.ok) { form.dataset.failed = String(r.status); return; }
+        box.value = "";
+        delete form.dataset.failed;
+        live("conversation");
+      });
+  }
+  document.addEventListener("submit", function (e) {
+    if (!e.target.matches("form[data-ajax]")) return;
+    e.preventDefault();
+    sendReply(e.target, e.submitter);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+    var form = e.target.closest && e.target.closest("form[data-ajax]");
+    if (!form) return;
+    e.preventDefault();
+    sendReply(form);
+  });
+
   // The waiting count leads the tab's title, so an agent on another tab sees work arrive.
   var baseTitle = document.title;
   function countInTitle() {
@@ -78,6 +109,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     countInTitle();
+    // On a phone the context is folded under the reply box; a tap opens it.
+    var ctx = document.getElementById("context-details");
+    if (ctx && window.matchMedia("(max-width: 899px)").matches) ctx.open = false;
     var t = document.getElementById("transcript");
     if (t) t.scrollTop = t.scrollHeight;
     connect();

@@ -165,7 +165,18 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
         .await;
     b.wait_for("#transcript", LIVE).await;
 
-    // The context says why and what the bot understood.
+    // On a phone the context is folded under the reply box; a tap opens it. It says why
+    // and what the bot understood.
+    let folded = b
+        .client()
+        .execute(
+            "return document.getElementById('context-details').open",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(folded, serde_json::Value::Bool(false), "folded on a phone");
+    b.click("#context-details > summary").await;
     let context = b.text_of("#context").await;
     assert!(context.contains(&tr("desk-reason-requested")), "{context}");
     assert!(context.contains(&tr("desk-window")), "{context}");
@@ -212,11 +223,45 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
         .await
         .unwrap();
     b.screenshot("desk-conversation").await;
-    b.click("#send").await;
+    // Every standard reply can be searched, not only the three suggested.
+    b.fill("#reply-search", "发票").await;
+    b.wait_for(
+        "#reply-search-results button[data-entry^=\"invoice.\"]",
+        LIVE,
+    )
+    .await;
+    // Ctrl+Enter sends without leaving the page; the box clears.
+    let page_before = b.client().current_url().await.unwrap();
+    let chord: String = [
+        char::from(fantoccini::key::Key::Control),
+        char::from(fantoccini::key::Key::Enter),
+        char::from(fantoccini::key::Key::Null),
+    ]
+    .into_iter()
+    .collect();
+    b.find("#reply-text").await.send_keys(&chord).await.unwrap();
 
     let expected = format!("{inserted}（客服李娜）");
     fake.wait_for_messages(1, LIVE).await;
     assert_eq!(fake.texts_to(&resident.user), vec![expected.clone()]);
+    assert_eq!(b.client().current_url().await.unwrap(), page_before);
+    for _ in 0..50 {
+        let left = b.find("#reply-text").await.prop("value").await.unwrap();
+        if left.as_deref() == Some("") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        b.find("#reply-text")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(""),
+        "the box clears once sent"
+    );
     b.wait_for(".line.agent[data-delivery=sent]", LIVE).await;
 
     // Close with a resolution: the resident is asked for a rating, and rates.

@@ -496,3 +496,51 @@ async fn the_context_shows_the_form_its_slots_and_the_accounts_state() {
     assert_eq!(now.claimed_by, Some(agent_id));
     assert_eq!(now.status, Status::Claimed);
 }
+
+#[tokio::test]
+async fn a_private_note_stays_on_the_desk_and_never_reaches_the_resident() {
+    let (app, fake) = desk_app().await;
+    let resident = Resident::new(&app.state, "o-note");
+    resident.says("转人工").await;
+    fake.touch_user(&resident.user);
+    let h = handoff::store_for(&app.state.db)
+        .open_for(&resident.user)
+        .await
+        .unwrap()
+        .unwrap();
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    agent
+        .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
+        .await;
+    let res = agent
+        .post(
+            &format!("/desk/handoffs/{}/reply", h.id),
+            &[("text", "这位居民上周已来电，地址核实过"), ("note", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = agent.page(&format!("/desk/handoffs/{}", h.id)).await;
+    assert!(page.contains("class=\"line note\""), "shown as a note");
+    assert!(page.contains("这位居民上周已来电，地址核实过"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        fake.texts_to(&resident.user).is_empty(),
+        "nothing went to WeChat"
+    );
+    let window = app.state.handoffs.window(&resident.user).await.unwrap();
+    let res = agent
+        .post(
+            &format!("/desk/handoffs/{}/reply", h.id),
+            &[("text", "您好")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(fake.texts_to(&resident.user), vec!["您好".to_owned()]);
+    let after = app.state.handoffs.window(&resident.user).await.unwrap();
+    assert_eq!(
+        after.left,
+        window.left - 1,
+        "the note did not use the quota"
+    );
+}
