@@ -13,7 +13,7 @@ desk-login-title = Sign in
 desk-login-name = User name
 desk-login-password = Password
 desk-login-submit = Sign in
-desk-login-failed = Wrong user name or password.
+desk-login-failed = Wrong user name or password. After { $attempts } wrong passwords in a row a user is locked for { $minutes } minutes: wait, or ask an admin to lift the lock.
 desk-login-demo-hint = Demo mode: sample users agent, station, curator and admin; the password is in the README.
 
 desk-error-unauthenticated = Please sign in first.
@@ -399,3 +399,7 @@ desk-search-none = No standard reply has these words.
 desk-send-hint = Ctrl+Enter sends
 desk-add-note = Save as a private note
 desk-note-private = private note, the resident does not see it
+desk-unread = messages from the resident since a person last answered
+desk-alerts-off = Alert me to new conversations (sound and notification)
+desk-alerts-on = Alerts on
+desk-resident-account = resident of account { $account }

@@ -13,7 +13,7 @@ desk-login-title = 登录
 desk-login-name = 用户名
 desk-login-password = 密码
 desk-login-submit = 登录
-desk-login-failed = 用户名或密码不正确。
+desk-login-failed = 用户名或密码不正确。连续输错 { $attempts } 次密码后账号会锁定 { $minutes } 分钟：请稍后再试，或请管理员解除锁定。
 desk-login-demo-hint = 演示模式：示例用户 agent、station、curator、admin，密码见 README。
 
 desk-error-unauthenticated = 请先登录。
@@ -399,3 +399,7 @@ desk-search-none = 没有找到包含这些字的标准话术。
 desk-send-hint = Ctrl+Enter 发送
 desk-add-note = 存为内部备注
 desk-note-private = 内部备注，居民看不到
+desk-unread = 客服回复后居民新发的消息数
+desk-alerts-off = 开启新会话提醒（声音和通知）
+desk-alerts-on = 新会话提醒已开启
+desk-resident-account = 户号 { $account } 的居民

@@ -296,8 +296,8 @@ pub async fn end_session(state: &DeskState, headers: &HeaderMap) -> String {
 }
 
 /// Wrong passwords in a row that lock a desk user, and for how long.
-const MAX_FAILED_LOGINS: i64 = 5;
-const LOCK_MINUTES: i64 = 15;
+pub const MAX_FAILED_LOGINS: i64 = 5;
+pub const LOCK_MINUTES: i64 = 15;
 
 /// Checks a name and password; the same work is done for unknown and locked names, so
 /// timing does not tell which names exist. Five wrong passwords in a row lock the user for

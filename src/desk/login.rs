@@ -76,7 +76,12 @@ async fn login_page(
             body.login {
                 main {
                     h1 { (tr.t("desk-brand")) }
-                    @if q.failed.is_some() { p.error role="alert" { (tr.t("desk-login-failed")) } }
+                    // Said to everyone alike, so it tells a locked user what to do without
+                    // telling a stranger which names exist.
+                    @if q.failed.is_some() { p.error role="alert" { (tr.ta("desk-login-failed", &[
+                        ("attempts", super::auth::MAX_FAILED_LOGINS.to_string()),
+                        ("minutes", super::auth::LOCK_MINUTES.to_string()),
+                    ])) } }
                     form method="post" action="/desk/login" {
                         input type="hidden" name=(CSRF_FIELD) value=(token);
                         input type="hidden" name="next" value=(safe_next(q.next.as_deref()));

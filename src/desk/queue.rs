@@ -153,6 +153,7 @@ async fn queue_screen(
     let list = queue_rows(state, desk, show).await?;
     let body = html! {
         @if let Some(n) = notice { p.alert #notice role="alert" { (n) } }
+        button.link #alerts type="button" data-on=(tr.t("desk-alerts-on")) { (tr.t("desk-alerts-off")) }
         nav.filters aria-label=(tr.t("desk-queue-filter")) {
             @for s in Show::ALL {
                 a href={ "/desk/queue?show=" (s.as_str()) } class=[(s == show).then_some("current")] data-show=(s.as_str()) {
@@ -195,6 +196,15 @@ async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup
         .into_iter()
         .filter(|h| show.keeps(h, desk.user.id))
         .collect();
+    let mut glances = Vec::with_capacity(all.len());
+    let mut accounts = Vec::with_capacity(all.len());
+    for h in &all {
+        let c = &state.conversations;
+        glances.push(c.glance(&h.user).await.map_err(DeskError::internal)?);
+        // WeChat no longer tells a follower's nickname: a bound account names the resident.
+        let bound = c.bindings(&h.user).await.map_err(DeskError::internal)?;
+        accounts.push(bound.first().map(|b| b.account.to_string()));
+    }
     Ok(html! {
         // desk.js puts the waiting count in the tab's title, seen from other tabs.
         p.summary data-waiting=(waiting) { (tr.ta("desk-queue-summary", &[("waiting", waiting.to_string()), ("total", total.to_string())])) }
@@ -202,8 +212,8 @@ async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup
             p.empty { (tr.t("desk-queue-empty")) }
         }
         ul.cards {
-            @for h in &all {
-                li.card.handoff data-id=(h.id) data-status=(h.status.as_str()) data-priority=(h.priority) {
+            @for ((h, (last, unread)), account) in all.iter().zip(&glances).zip(&accounts) {
+                li.card.handoff data-id=(h.id) data-status=(h.status.as_str()) data-priority=(h.priority) data-unread=(unread) {
                     div.head {
                         span.priority.{"p" (h.priority.clamp(0, 99) / 10)} { (reason(&tr, h)) }
                         span.age { (age(&tr, h)) }
@@ -214,7 +224,17 @@ async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup
                             @if let Some(c) = h.confidence { " · " (format!("{:.0}%", c * 100.0)) }
                         } @else { (tr.t("desk-intent-unknown")) }
                     }
-                    div.who { (mask_user(&h.user)) }
+                    div.who {
+                        @match account {
+                            Some(no) => { (tr.ta("desk-resident-account", &[("account", crate::domain::mask_personal(no))])) }
+                            None => { (mask_user(&h.user)) }
+                        }
+                        @if *unread > 0 { " " span.unread title=(tr.t("desk-unread")) { (unread) } }
+                    }
+                    @if let Some(l) = last {
+                        // The first line of what the resident last wrote, personal numbers masked.
+                        div.last { (first_line(&crate::domain::mask_personal(l))) }
+                    }
                     div.actions {
                         @match h.status {
                             Status::Waiting => {
@@ -237,6 +257,17 @@ async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup
             }
         }
     })
+}
+
+/// Enough of a message to recognise it on a card.
+fn first_line(text: &str) -> String {
+    const CHARS: usize = 40;
+    let line = text.lines().next().unwrap_or_default();
+    let mut short: String = line.chars().take(CHARS).collect();
+    if line.chars().count() > CHARS || text.lines().nth(1).is_some() {
+        short.push('…');
+    }
+    short
 }
 
 /// OpenIDs are long and meaningless to an agent: the end is enough to tell two apart.

@@ -98,17 +98,49 @@
     sendReply(form);
   });
 
-  // The waiting count leads the tab's title, so an agent on another tab sees work arrive.
+  // The waiting count leads the tab's title, so an agent on another tab sees work arrive;
+  // with alerts on, a new arrival also chimes and, in a hidden tab, notifies.
   var baseTitle = document.title;
+  var lastWaiting = null;
+  function alertsOn() { return window.localStorage && localStorage.getItem("heatdesk-alerts") === "on"; }
+  function chime() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    var ctx = new Ctx(), osc = ctx.createOscillator(), gain = ctx.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.1;
+    osc.connect(gain); gain.connect(ctx.destination);
+    osc.start(); osc.stop(ctx.currentTime + 0.25);
+  }
   function countInTitle() {
     var s = document.querySelector("#queue [data-waiting]");
     if (!s) return;
     var n = Number(s.dataset.waiting) || 0;
     document.title = (n > 0 ? "(" + n + ") " : "") + baseTitle;
+    if (lastWaiting !== null && n > lastWaiting && alertsOn()) {
+      chime();
+      if (document.hidden && window.Notification && Notification.permission === "granted") {
+        new Notification(document.title);
+      }
+    }
+    lastWaiting = n;
   }
+  function showAlerts(button) {
+    if (alertsOn()) button.textContent = button.dataset.on;
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("#alerts");
+    if (!b) return;
+    localStorage.setItem("heatdesk-alerts", "on");
+    // Asked once: the browser remembers the answer.
+    if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+    showAlerts(b);
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     countInTitle();
+    var alerts = document.getElementById("alerts");
+    if (alerts) showAlerts(alerts);
     // On a phone the context is folded under the reply box; a tap opens it.
     var ctx = document.getElementById("context-details");
     if (ctx && window.matchMedia("(max-width: 899px)").matches) ctx.open = false;

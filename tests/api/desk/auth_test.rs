@@ -214,6 +214,30 @@ async fn five_wrong_passwords_lock_the_user_for_a_while() {
     assert!(DeskClient::try_login(&app, "agent", DEMO_PASSWORD)
         .await
         .is_none());
+    // The page a refused sign-in lands on tells a locked user to wait or ask an admin, with
+    // the numbers the lock uses, and is the same for a name that does not exist.
+    let client = super::no_redirects();
+    let page = client
+        .get(app.url("/desk/login?failed=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let told = app.state.locales.text(
+        "zh-CN",
+        "desk-login-failed",
+        &[
+            ("attempts", fluent_bundle::FluentValue::from("5")),
+            ("minutes", fluent_bundle::FluentValue::from("15")),
+        ],
+    );
+    assert!(page.contains(&told), "{page}");
+    assert!(told.contains('5') && told.contains("15"));
+    assert!(DeskClient::try_login(&app, "nobody-here", "guess-1234")
+        .await
+        .is_none());
     // Other users are not affected.
     DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
 

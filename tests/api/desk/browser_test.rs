@@ -110,6 +110,10 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
     sign_in(&b, &app, "agent").await;
     b.wait_for("#queue", LIVE).await;
     b.wait_for("body[data-live=connected]", LIVE).await;
+    // Alerts are turned on once and remembered.
+    b.click("#alerts").await;
+    b.wait_for_text("#alerts", &tr("desk-alerts-on"), LIVE)
+        .await;
 
     // The resident asks for a person; the card appears without a reload.
     let sent_at = now_ms();
@@ -263,6 +267,45 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
         "the box clears once sent"
     );
     b.wait_for(".line.agent[data-delivery=sent]", LIVE).await;
+
+    // The same desk at desktop width: the queue card and the conversation side by side
+    // with its context; a private note stays on the desk.
+    if let Some(wide) = Browser::builder().desktop().launch().await {
+        sign_in(&wide, &app, "agent").await;
+        wide.wait_for("#queue .handoff", LIVE).await;
+        let card = wide.text_of("#queue .handoff").await;
+        assert!(
+            card.contains("家里暖气片不热"),
+            "the last message on the card: {card}"
+        );
+        wide.screenshot("desk-queue-desktop").await;
+        wide.click("#queue .handoff a.button.open").await;
+        wide.wait_for("#reply-text", LIVE).await;
+        let open = wide
+            .client()
+            .execute(
+                "return document.getElementById('context-details').open",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(open, serde_json::Value::Bool(true), "unfolded on a desktop");
+        wide.fill("#reply-text", "居民说楼上也不热，可能是整栋楼的问题")
+            .await;
+        wide.click("#add-note").await;
+        wide.wait_for_text(".line.note", "整栋楼的问题", LIVE).await;
+        wide.client()
+            .execute("window.scrollTo(0, 0)", vec![])
+            .await
+            .unwrap();
+        wide.screenshot("desk-conversation-desktop").await;
+        wide.close().await;
+        assert_eq!(
+            fake.texts_to(&resident.user),
+            vec![expected.clone()],
+            "the note did not reach WeChat"
+        );
+    }
 
     // Close with a resolution: the resident is asked for a rating, and rates.
     b.find("#resolution")

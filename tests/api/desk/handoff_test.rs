@@ -446,6 +446,15 @@ async fn the_context_shows_the_form_its_slots_and_the_accounts_state() {
     assert!(h.snapshot.form.is_some(), "{:?}", h.snapshot);
     assert!(!h.snapshot.intents.is_empty());
     let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    // The queue card names the resident by the bound account, masked.
+    let queue = agent.page("/desk/queue/list").await;
+    let named = app.state.locales.text(
+        "zh-CN",
+        "desk-resident-account",
+        &[("account", fluent_bundle::FluentValue::from("****0002"))],
+    );
+    assert!(queue.contains(&named), "{queue}");
+    assert!(!queue.contains("10010002"), "masked");
     agent
         .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
         .await;
@@ -509,6 +518,23 @@ async fn a_private_note_stays_on_the_desk_and_never_reaches_the_resident() {
         .unwrap()
         .unwrap();
     let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    // The card says what the resident last wrote and how much waits unanswered.
+    resident.says("我的电话是13904737007，家里暖气不热").await;
+    let card = |page: &str| {
+        page.split(&format!("data-id=\"{}\"", h.id))
+            .nth(1)
+            .and_then(|s| s.split("</li>").next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let queue = agent.page("/desk/queue/list").await;
+    assert!(queue.contains("data-unread=\"2\""), "{queue}");
+    let before = card(&queue);
+    assert!(before.contains("家里暖气不热"), "{before}");
+    assert!(
+        !before.contains("13904737007"),
+        "masked on the card: {before}"
+    );
     agent
         .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
         .await;
@@ -543,4 +569,7 @@ async fn a_private_note_stays_on_the_desk_and_never_reaches_the_resident() {
         window.left - 1,
         "the note did not use the quota"
     );
+    // A person answered: nothing waits unanswered any more (the note did not count).
+    let queue = agent.page("/desk/queue/list").await;
+    assert!(queue.contains("data-unread=\"0\""), "{queue}");
 }
