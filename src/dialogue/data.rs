@@ -16,6 +16,20 @@ pub struct DialogueData {
     pub menu: BTreeMap<String, String>,
     #[serde(default)]
     pub words: Words,
+    /// What an address must name, as regexes: each of `building` and `door` must match.
+    #[serde(default)]
+    pub address: AddressPatterns,
+    #[serde(skip)]
+    address_re: Vec<regex::Regex>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressPatterns {
+    #[serde(default)]
+    pub building: String,
+    #[serde(default)]
+    pub door: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -33,7 +47,26 @@ impl DialogueData {
             return Ok(Self::default());
         }
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))
+        let mut data: Self =
+            toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+        for (name, p) in [
+            ("building", &data.address.building),
+            ("door", &data.address.door),
+        ] {
+            if p.is_empty() {
+                continue;
+            }
+            let re = regex::Regex::new(p)
+                .map_err(|e| format!("{}: address.{name}: {e}", path.display()))?;
+            data.address_re.push(re);
+        }
+        Ok(data)
+    }
+
+    /// An address a technician can find: every address pattern matches (no patterns: any).
+    pub fn is_address(&self, text: &str) -> bool {
+        let t = crate::domain::normalize(text);
+        self.address_re.iter().all(|re| re.is_match(&t))
     }
 
     /// Every menu key must start a known intent.

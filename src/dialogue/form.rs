@@ -150,7 +150,7 @@ fn value(
             if !is_pending || e.correction || t.is_empty() || cx.d.data.is_skip(t) {
                 return None;
             }
-            if is_address(t) {
+            if cx.d.data.is_address(t) {
                 Some(SlotValue::Text(t.to_owned()))
             } else {
                 problems.push("slot-invalid-address");
@@ -179,21 +179,6 @@ fn email_in(text: &str) -> Option<String> {
             .expect("the e-mail pattern compiles")
     });
     EMAIL.find(text).map(|m| m.as_str().to_owned())
-}
-
-/// An address a technician can find: a building (`5号楼`, `5栋`, `5#`) and a door (`301`,
-/// `301室`, `3单元301`, `5-3-301`).
-fn is_address(text: &str) -> bool {
-    static BUILDING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"([0-9０-９]+|[一二三四五六七八九十]+)\s*(号楼|号院|栋|幢|#|楼)|\d+\s*-\s*\d+\s*-\s*\d+")
-            .expect("the building pattern compiles")
-    });
-    static DOOR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"\d{3,4}\s*(室|号|户)?\s*$|\d+\s*(室|户)|\d+\s*-\s*\d+\s*-\s*\d+")
-            .expect("the door pattern compiles")
-    });
-    let t = crate::domain::normalize(text);
-    BUILDING.is_match(&t) && DOOR.is_match(&t)
 }
 
 /// Counts one more unanswered ask of `slot`; from the second on, tells the resident how

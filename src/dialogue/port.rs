@@ -60,7 +60,8 @@ pub trait Escalate: Send + Sync + 'static {
 /// How a resident showed an answer missed the point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unhappy {
-    /// Right after the answer: "不对", "没用", or asking for a person.
+    /// Right after the answer: a word of an unhappy resident ("wrong", "useless"), or
+    /// asking for a person.
     Contradicted,
     /// A rating of 1 or 2 after the conversation went to a person.
     LowRating,

@@ -141,7 +141,8 @@ pub(super) async fn idle(
     }
 }
 
-/// How soon after an answer a "不对" or "转人工" counts as contradicting it.
+/// How soon after an answer an unhappy word or a request for a person counts as
+/// contradicting it.
 const CONTRADICTED_WITHIN_MINUTES: i64 = 10;
 
 /// The resident is unhappy or asks for a person right after the bot answered their previous
