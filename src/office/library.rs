@@ -135,6 +135,17 @@ impl Library {
         compose(doc, &self.sources, &engineering(&self.sources)?)
     }
 
+    /// As [`Library::compose`], off the async runtime: rendering and checking a big
+    /// phrasebook takes a while, and reads the intents' files.
+    pub async fn compose_off(&self, doc: OfficeDoc) -> Result<(Catalog, OfficeDoc), OfficeError> {
+        let sources = self.sources.clone();
+        tokio::task::spawn_blocking(move || {
+            let catalog = compose(&doc, &sources, &engineering(&sources)?)?;
+            Ok((catalog, doc))
+        })
+        .await?
+    }
+
     /// Swaps in the latest published version if it is not the one in service.
     pub async fn sync(&self) -> Result<Option<(i64, i64)>, OfficeError> {
         let _one = self.syncing.lock().await;
@@ -151,7 +162,11 @@ impl Library {
             .await?
             .ok_or(OfficeError::NoVersion(latest))?;
         let started = Instant::now();
-        let catalog = self.compose(&version.doc)?;
+        let (catalog, doc) = self.compose_off(version.doc).await?;
+        let version = Version {
+            meta: version.meta,
+            doc,
+        };
         let engine = build_engine(catalog, &self.nlu).await?;
         self.install(version, Arc::new(engine));
         tracing::info!(

@@ -229,7 +229,7 @@ impl Office {
     /// The engine the viewer's draft would make (built once per draft text).
     pub async fn draft_engine(&self, viewer: &str) -> Result<Arc<Engine>, OfficeError> {
         let doc = self.draft_doc(viewer).await?;
-        let catalog = self.library.compose(&doc)?;
+        let (catalog, _) = self.library.compose_off(doc).await?;
         let key = catalog.version.clone();
         if let Some(e) = self.cached_draft(&key) {
             return Ok(e);
@@ -303,7 +303,7 @@ impl Office {
             return Err(OfficeError::Empty);
         }
         let doc = self.working_doc(id).await?;
-        self.library.compose(&doc)?;
+        self.library.compose_off(doc).await?;
         let update = StatusUpdate {
             summary: Some(summary.trim()),
             ..StatusUpdate::default()
@@ -502,7 +502,7 @@ impl Office {
         let live = self.live();
         bump_entry_versions(&live.doc, &mut doc);
         let started = Instant::now();
-        let catalog = self.library.compose(&doc)?;
+        let (catalog, doc) = self.library.compose_off(doc).await?;
         let digest = catalog.version.clone();
         let candidate = build_engine(catalog, self.library.nlu()).await?;
         let build_ms = started.elapsed().as_millis() as u64;
@@ -567,7 +567,7 @@ impl Office {
     /// Gates a document against the live version without publishing it.
     pub async fn gate_doc(&self, doc: &OfficeDoc) -> Result<GateReport, OfficeError> {
         let started = Instant::now();
-        let catalog = self.library.compose(doc)?;
+        let (catalog, _) = self.library.compose_off(doc.clone()).await?;
         let candidate = build_engine(catalog, self.library.nlu()).await?;
         let build_ms = started.elapsed().as_millis() as u64;
         let labelled = self.labelled().await?;
@@ -585,7 +585,7 @@ impl Office {
         author: &str,
         doc: &OfficeDoc,
     ) -> Result<(Option<ChangeSet>, usize), OfficeError> {
-        self.library.compose(doc)?;
+        self.library.compose_off(doc.clone()).await?;
         let live = self.live();
         let mut subjects: Vec<Subject> =
             live.doc.diff(doc).into_iter().map(|c| c.subject).collect();
