@@ -31,7 +31,20 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts `heatdesk serve` on a free port. A port found free can be taken by another test's
+/// server before heatdesk binds it (the fake WeChat server answers every path, `/healthz`
+/// too): the health answer must be heatdesk's own, and a child that exited is started again
+/// on another port.
 async fn start_serve(dir: &std::path::Path, api_base: &str) -> (Server, u16) {
+    for _ in 0..5 {
+        if let Some(started) = try_serve(dir, api_base).await {
+            return started;
+        }
+    }
+    panic!("heatdesk serve did not become healthy");
+}
+
+async fn try_serve(dir: &std::path::Path, api_base: &str) -> Option<(Server, u16)> {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_heatdesk"))
         .arg("serve")
@@ -50,18 +63,24 @@ async fn start_serve(dir: &std::path::Path, api_base: &str) -> (Server, u16) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server(child);
+    let mut server = Server(child);
     let health = format!("http://127.0.0.1:{port}/healthz");
     for _ in 0..300 {
-        if reqwest::get(&health)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return (server, port);
+        if server.0.try_wait().ok().flatten().is_some() {
+            return None;
+        }
+        if let Ok(r) = reqwest::get(&health).await {
+            let ours = r.status().is_success()
+                && r.json::<serde_json::Value>()
+                    .await
+                    .is_ok_and(|v| v.get("phrasebook_version").is_some());
+            if ours {
+                return Some((server, port));
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("heatdesk serve did not become healthy");
+    None
 }
 
 #[tokio::test]
