@@ -397,3 +397,68 @@ async fn a_paraphrase_moves_to_another_entry_in_one_step() {
         .await;
     assert_eq!(res.status(), 400);
 }
+
+#[tokio::test]
+async fn the_second_curator_to_save_an_entry_sees_both_texts_and_keeps_theirs() {
+    let (app, _fake) = desk_app().await;
+    let first = DeskClient::login(&app, "curator", DEMO_PASSWORD).await;
+    let second = DeskClient::login(&app, "curator2", DEMO_PASSWORD).await;
+    let path = "/desk/office/entries/hall_info.hours";
+    let base_a = super::attribute(&first.page(path).await, "name=\"base\" value=\"").unwrap();
+    let base_b = super::attribute(&second.page(path).await, "name=\"base\" value=\"").unwrap();
+    assert_eq!(base_a, base_b);
+    let entry = app
+        .state
+        .office
+        .live()
+        .doc
+        .entries
+        .iter()
+        .find(|e| e.id.as_str() == "hall_info.hours")
+        .unwrap()
+        .clone();
+    let form = |question: &str, base: &str| {
+        vec![
+            ("id", "hall_info.hours".to_owned()),
+            ("intent", "hall_info".to_owned()),
+            ("status", "published".to_owned()),
+            ("question", question.to_owned()),
+            ("paraphrases", entry.paraphrases.join("\n")),
+            ("wechat", entry.reply.wechat.clone()),
+            ("counter", entry.reply.counter.clone()),
+            ("greeting", entry.reply.hotline.greeting.clone()),
+            ("answer", entry.reply.hotline.answer.clone()),
+            ("closing", entry.reply.hotline.closing.clone()),
+            ("base", base.to_owned()),
+        ]
+    };
+    let a = form("营业厅几点开门？", &base_a);
+    let a: Vec<(&str, &str)> = a.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(first.post(path, &a).await.status(), 303);
+    let b = form("服务大厅几点上班？", &base_b);
+    let b: Vec<(&str, &str)> = b.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = second.post(path, &b).await;
+    assert_eq!(res.status(), 409);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("class=\"conflict\""), "{page}");
+    assert!(page.contains("营业厅几点开门？"), "their text is shown");
+    assert!(
+        page.contains("value=\"服务大厅几点上班？\""),
+        "what was typed is still in the form"
+    );
+    // Nothing of the second save went in: the first curator's text stands.
+    let current = app
+        .state
+        .office
+        .current(
+            &heatdesk::catalog::Subject::Entry("hall_info.hours".into()),
+            "curator2",
+        )
+        .await
+        .unwrap();
+    assert!(current
+        .value
+        .unwrap()
+        .to_string()
+        .contains("营业厅几点开门？"));
+}
