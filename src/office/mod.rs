@@ -673,6 +673,34 @@ impl Office {
         Ok(())
     }
 
+    /// Changes one object as it currently stands (`change` may refuse) and saves it on that
+    /// text, into the author's change set; the changed object comes back too.
+    pub async fn update<T>(
+        &self,
+        author: &str,
+        subject: Subject,
+        change: impl FnOnce(&mut T) -> Result<(), OfficeError>,
+    ) -> Result<(ChangeSet, T), OfficeError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let bad = |e: serde_json::Error| OfficeError::Bad(e.to_string());
+        let current = self.current(&subject, author).await?;
+        let mut object: T = current
+            .value
+            .clone()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(bad)?
+            .ok_or(OfficeError::NotFound)?;
+        change(&mut object)?;
+        let value = serde_json::to_value(&object).map_err(bad)?;
+        let set = self
+            .save(author, subject, Some(value), &current.digest)
+            .await?;
+        Ok((set, object))
+    }
+
     /// Adds `text` to an entry's paraphrases in the author's change set, and labels it with
     /// the entry's intent (the inbox's "add as a paraphrase").
     pub async fn add_paraphrase(
@@ -683,20 +711,13 @@ impl Office {
     ) -> Result<ChangeSet, OfficeError> {
         let text = text.trim();
         let subject = Subject::Entry(entry.to_owned());
-        let current = self.current(&subject, author).await?;
-        let mut e: catalog::EntryText = current
-            .value
-            .clone()
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| OfficeError::Bad(e.to_string()))?
-            .ok_or(OfficeError::NotFound)?;
-        if !e.texts().any(|t| collision_key(t) == collision_key(text)) {
-            e.paraphrases.push(text.to_owned());
-        }
-        let value = serde_json::to_value(&e).map_err(|e| OfficeError::Bad(e.to_string()))?;
-        let set = self
-            .save(author, subject, Some(value), &current.digest)
+        let (set, e) = self
+            .update(author, subject, |e: &mut catalog::EntryText| {
+                if !e.texts().any(|t| collision_key(t) == collision_key(text)) {
+                    e.paraphrases.push(text.to_owned());
+                }
+                Ok(())
+            })
             .await?;
         self.label(text, e.intent.as_str(), "paraphrase", author)
             .await?;

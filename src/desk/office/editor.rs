@@ -551,23 +551,15 @@ async fn move_paraphrase(
             "move to another existing entry".into(),
         ));
     }
-    let subject = Subject::Entry(id.clone());
-    let current = office.current(&subject, who).await.map_err(fail)?;
-    let mut entry: EntryText = current
-        .value
-        .clone()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(DeskError::internal)?
-        .ok_or(DeskError::NotFound)?;
-    let before = entry.paraphrases.len();
-    entry.paraphrases.retain(|p| p.trim() != f.text.trim());
-    if entry.paraphrases.len() == before {
-        return Err(DeskError::BadRequest("no such paraphrase".into()));
-    }
-    let value = serde_json::to_value(&entry).map_err(DeskError::internal)?;
     office
-        .save(who, subject, Some(value), &current.digest)
+        .update(who, Subject::Entry(id.clone()), |e: &mut EntryText| {
+            let before = e.paraphrases.len();
+            e.paraphrases.retain(|p| p.trim() != f.text.trim());
+            if e.paraphrases.len() == before {
+                return Err(OfficeError::Bad("no such paraphrase".into()));
+            }
+            Ok(())
+        })
         .await
         .map_err(fail)?;
     office

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::entries::title;
 use super::{curator, fail, frame};
-use crate::catalog::{EntryStatus, Escalation, IntentText, Subject};
+use crate::catalog::{EntryStatus, EntryText, Escalation, IntentText, Subject};
 use crate::desk::auth::{urlencode, Desk, DeskError};
 use crate::desk::page::{csrf, Tr};
 use crate::desk::DeskState;
@@ -212,31 +212,22 @@ async fn retire(
     }
     let office = &state.office;
     let who = &desk.user.name;
-    let subject = Subject::Intent(id.clone());
-    let current = office.current(&subject, who).await.map_err(fail)?;
-    let mut intent: IntentText = current
-        .value
-        .clone()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(DeskError::internal)?
-        .ok_or(DeskError::NotFound)?;
-    intent.retired = true;
-    let value = serde_json::to_value(&intent).map_err(DeskError::internal)?;
     office
-        .save(who, subject, Some(value), &current.digest)
+        .update(who, Subject::Intent(id.clone()), |i: &mut IntentText| {
+            i.retired = true;
+            Ok(())
+        })
         .await
         .map_err(fail)?;
     // Its entries are retired with it, so none of its texts is answered any more.
     let doc = office.draft_doc(who).await.map_err(fail)?;
     for e in doc.entries.iter().filter(|e| e.intent.as_str() == id) {
         let subject = Subject::Entry(e.id.to_string());
-        let current = office.current(&subject, who).await.map_err(fail)?;
-        let mut e = e.clone();
-        e.status = EntryStatus::Retired;
-        let value = serde_json::to_value(&e).map_err(DeskError::internal)?;
         office
-            .save(who, subject, Some(value), &current.digest)
+            .update(who, subject, |e: &mut EntryText| {
+                e.status = EntryStatus::Retired;
+                Ok(())
+            })
             .await
             .map_err(fail)?;
     }
