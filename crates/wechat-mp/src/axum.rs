@@ -80,7 +80,8 @@ async fn receive(
 ) -> Response {
     // The deadline counts from arrival: time spent queued behind the user's
     // earlier messages is part of WeChat's five seconds.
-    let deadline = tokio::time::Instant::now() + endpoint.deadline;
+    let arrived = tokio::time::Instant::now();
+    let deadline = arrived + endpoint.deadline;
     let now = unix_now();
     let opened = match endpoint.callback.open(&query, &body, now) {
         Ok(opened) => opened,
@@ -90,12 +91,24 @@ async fn receive(
         Ok(update) => update,
         Err(error) => return refuse(&CallbackError::Update(error)),
     };
-    let span = tracing::info_span!("wechat_push", user = %update.from, kind = kind_name(&update));
+    let span = tracing::info_span!(
+        "wechat_push",
+        msg_id = %msg_id(&update),
+        user = %update.from.masked(),
+        kind = kind_name(&update),
+    );
     let outcome = endpoint
         .dispatcher
         .dispatch(update, deadline)
         .instrument(span)
         .await;
+    let label = match &outcome {
+        Outcome::Reply(_) => "reply",
+        Outcome::Empty => "empty",
+        Outcome::Deferred => "deferred",
+    };
+    metrics::histogram!("wechat_callback_duration_seconds", "outcome" => label)
+        .record(arrived.elapsed().as_secs_f64());
     match outcome {
         Outcome::Reply(xml) => {
             let body = endpoint.callback.seal(&opened, &xml, unix_now());
@@ -118,6 +131,15 @@ fn success() -> Response {
         "success",
     )
         .into_response()
+}
+
+/// A message's MsgId; events have none, their time stands in.
+fn msg_id(update: &Update) -> String {
+    match &update.kind {
+        crate::update::UpdateKind::Message(m) => m.id.as_ref().map(ToString::to_string),
+        _ => None,
+    }
+    .unwrap_or_else(|| format!("t{}", update.create_time))
 }
 
 fn kind_name(update: &Update) -> &'static str {

@@ -73,6 +73,11 @@
 //!    Customer-service messages reach a user only within 48 hours of their
 //!    last message, and only a few per window; the errors say which
 //!    ([`RequestError::is_outside_window`], [`RequestError::is_quota_exceeded`]).
+//!    Outside the window, a template message reaches followers:
+//!    `bot.send_template(&TemplateMessage::new(openid, id).value("thing1", "…"))`;
+//!    its errors say whether the template was wrong
+//!    ([`RequestError::is_template_rejected`]: 40037, 47003) or the user cannot be
+//!    reached ([`RequestError::is_recipient_refused`]: 43004, 43101).
 //!
 //! # Testing
 //!

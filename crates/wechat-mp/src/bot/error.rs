@@ -15,6 +15,15 @@ pub enum ErrCode {
     InvalidCharacters,
     /// 42001: the access token expired.
     AccessTokenExpired,
+    /// 40037: the template id is not one of the account's templates.
+    InvalidTemplateId,
+    /// 43004: the user does not follow the account (template messages need a follower).
+    RequireSubscribe,
+    /// 43101: the user refused messages of this template.
+    UserRefused,
+    /// 47003: a template's `data` does not fit the template (a key missing, a value too
+    /// long or of the wrong form).
+    ArgumentInvalid,
     /// 45008: more than one article in a news message.
     TooManyArticles,
     /// 45015: the user has not written in the last 48 hours (or unfollowed),
@@ -43,6 +52,10 @@ impl ErrCode {
             40014 => Self::InvalidAccessToken,
             40033 => Self::InvalidCharacters,
             42001 => Self::AccessTokenExpired,
+            40037 => Self::InvalidTemplateId,
+            43004 => Self::RequireSubscribe,
+            43101 => Self::UserRefused,
+            47003 => Self::ArgumentInvalid,
             45008 => Self::TooManyArticles,
             45015 => Self::OutsideReplyWindow,
             45047 => Self::ReplyQuotaExceeded,
@@ -62,6 +75,10 @@ impl ErrCode {
             Self::InvalidAccessToken => 40014,
             Self::InvalidCharacters => 40033,
             Self::AccessTokenExpired => 42001,
+            Self::InvalidTemplateId => 40037,
+            Self::RequireSubscribe => 43004,
+            Self::UserRefused => 43101,
+            Self::ArgumentInvalid => 47003,
             Self::TooManyArticles => 45008,
             Self::OutsideReplyWindow => 45015,
             Self::ReplyQuotaExceeded => 45047,
@@ -102,7 +119,7 @@ pub enum RequestError {
     },
     /// The request did not complete.
     #[error("network error: {0}")]
-    Network(#[from] reqwest::Error),
+    Network(reqwest::Error),
     /// The server answered with an HTTP error status.
     #[error("HTTP status {0}")]
     Status(http::StatusCode),
@@ -112,6 +129,13 @@ pub enum RequestError {
     /// The token store failed.
     #[error("token store: {0}")]
     TokenStore(crate::dedup::StoreError),
+}
+
+/// The URL is dropped: its query carries the access token, and errors end up in logs.
+impl From<reqwest::Error> for RequestError {
+    fn from(error: reqwest::Error) -> Self {
+        Self::Network(error.without_url())
+    }
 }
 
 impl RequestError {
@@ -131,5 +155,23 @@ impl RequestError {
     /// The customer-service message quota is exhausted (45047).
     pub fn is_quota_exceeded(&self) -> bool {
         self.code() == Some(ErrCode::ReplyQuotaExceeded)
+    }
+
+    /// The template message itself is wrong (40037 unknown template, 47003 data that does
+    /// not fit it): sending it again will not help until the configuration changes.
+    pub fn is_template_rejected(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(ErrCode::InvalidTemplateId | ErrCode::ArgumentInvalid)
+        )
+    }
+
+    /// The user cannot be reached by template messages (43004 not a follower, 43101
+    /// refused them).
+    pub fn is_recipient_refused(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(ErrCode::RequireSubscribe | ErrCode::UserRefused)
+        )
     }
 }

@@ -17,8 +17,10 @@ pub use error::{ErrCode, RequestError};
 pub use kf::{KfAccountInfo, KfSession, OnlineKf};
 pub use media::{MediaType, UploadedMedia};
 pub use menu::{Button, Menu, MenuInfo};
-pub use template::{TemplateMessage, TemplateMiniProgram, TemplateSent, TemplateValue};
-pub use token::{AccessToken, InMemoryTokenStore, TokenSource, TokenStore};
+pub use template::{
+    value_limit, TemplateMessage, TemplateMiniProgram, TemplateSent, TemplateValue,
+};
+pub use token::{AccessToken, InMemoryTokenStore, RefreshLock, TokenSource, TokenStore};
 pub use user::UserInfo;
 
 use std::sync::Arc;
@@ -225,7 +227,21 @@ impl Bot {
 async fn send_and_decode<T: DeserializeOwned>(
     request: reqwest::RequestBuilder,
 ) -> Result<T, RequestError> {
-    let response = request.send().await?;
+    let (client, request) = request.build_split();
+    let request = request?;
+    let path = request.url().path().to_owned();
+    metrics::counter!("wechat_api_calls_total", "path" => path.clone()).increment(1);
+    let result = decode(client.execute(request).await).await;
+    if let Err(e) = &result {
+        metrics::counter!("wechat_api_errors_total", "path" => path, "errcode" => e.code().map_or_else(|| "none".to_owned(), |c| c.code().to_string())).increment(1);
+    }
+    result
+}
+
+async fn decode<T: DeserializeOwned>(
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<T, RequestError> {
+    let response = response?;
     if !response.status().is_success() {
         return Err(RequestError::Status(response.status()));
     }

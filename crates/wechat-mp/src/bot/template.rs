@@ -70,6 +70,55 @@ impl TemplateMessage {
         );
         self
     }
+
+    /// Sets a placeholder, cut to what WeChat accepts for a key of its kind
+    /// ([`value_limit`]), so a long text does not make the whole message fail with 47003.
+    pub fn value_clipped(self, key: impl Into<String>, value: &str) -> Self {
+        let key = key.into();
+        let value = match value_limit(&key) {
+            Some(max) if value.chars().count() > max => clip(value, max),
+            _ => value.to_owned(),
+        };
+        self.value(key, value)
+    }
+
+    /// The page opened when the user taps the message.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// The idempotency key (`client_msg_id`): a second send with the same id is dropped.
+    pub fn client_msg_id(mut self, id: impl Into<String>) -> Self {
+        self.client_msg_id = Some(id.into());
+        self
+    }
+}
+
+/// Cut to `max` characters, the last one an ellipsis.
+fn clip(value: &str, max: usize) -> String {
+    let mut out: String = value.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The longest value (in characters) WeChat accepts for a template key, by the kind its
+/// name starts with (`thing1`: at most 20 characters); `None` for kinds without a
+/// documented limit (the classic `first`, `keywordN`, `remark`).
+///
+/// The kinds and limits are those of subscription notifications
+/// (`doc/service/api/notify/notify/api_sendnewsubscribemsg`), which the newer template
+/// messages share.
+pub fn value_limit(key: &str) -> Option<usize> {
+    let kind = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    match kind {
+        "thing" => Some(20),
+        "character_string" | "number" | "letter" => Some(32),
+        "symbol" | "phrase" => Some(5),
+        "name" => Some(10),
+        "car_number" => Some(8),
+        _ => None,
+    }
 }
 
 /// Answer of the send call.

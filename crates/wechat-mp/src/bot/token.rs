@@ -32,6 +32,22 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Drops the stored token if it is still `rejected`; a newer token saved
     /// by another instance must survive.
     async fn discard(&self, appid: &str, rejected: &str) -> Result<(), StoreError>;
+
+    /// Holds every other process sharing the store off fetching a token for `appid`
+    /// until the returned lock is released, so that several instances fetch once per
+    /// expiry (the one that waited finds the new token in the store). A store only one
+    /// process uses needs none: the manager's own single flight covers it.
+    async fn lock_refresh(&self, _appid: &str) -> Result<Option<Box<dyn RefreshLock>>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// A refresh lock from [`TokenStore::lock_refresh`]. A process that dies while
+/// holding it must lose it (a database session lock does).
+#[async_trait]
+pub trait RefreshLock: Send {
+    /// Lets the next process refresh.
+    async fn release(self: Box<Self>);
 }
 
 /// Process-local token store.
@@ -226,11 +242,37 @@ impl TokenManager {
             .load(&self.appid)
             .await
             .map_err(RequestError::TokenStore)?;
-        if let Some(token) = stored {
-            if now + self.margin < token.expires_at {
-                return Ok(self.remember(token));
-            }
+        if let Some(token) = stored.filter(|t| now + self.margin < t.expires_at) {
+            return Ok(self.remember(token));
         }
+        let lock = self
+            .store
+            .lock_refresh(&self.appid)
+            .await
+            .map_err(RequestError::TokenStore)?;
+        let result = if lock.is_some() {
+            // Another instance may have fetched while this one waited for the lock.
+            match self.store.load(&self.appid).await {
+                Ok(Some(t)) if SystemTime::now() + self.margin < t.expires_at => {
+                    Ok(self.remember(t))
+                }
+                Ok(_) => self.fetch_and_save(http, base).await,
+                Err(e) => Err(RequestError::TokenStore(e)),
+            }
+        } else {
+            self.fetch_and_save(http, base).await
+        };
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        result
+    }
+
+    async fn fetch_and_save(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+    ) -> Result<String, RequestError> {
         let token = self.fetch(http, base).await?;
         self.store
             .save(&self.appid, &token)
@@ -250,6 +292,7 @@ impl TokenManager {
 
     async fn fetch(&self, http: &reqwest::Client, base: &str) -> Result<AccessToken, RequestError> {
         tracing::debug!(appid = %self.appid, source = ?self.source, "fetching access token");
+        metrics::counter!("wechat_access_token_refreshes_total").increment(1);
         let request = match self.source {
             TokenSource::Stable => {
                 http.post(format!("{base}/cgi-bin/stable_token"))

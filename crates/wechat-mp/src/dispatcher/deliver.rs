@@ -35,7 +35,7 @@ impl KfDelivery {
                 return match kf_account {
                     Some(account) => self.bot.create_kf_session(&account, to).await,
                     None => {
-                        tracing::warn!(user = %to, "late transfer to any agent cannot be delivered");
+                        tracing::warn!(user = %to.masked(), "late transfer to any agent cannot be delivered");
                         Ok(())
                     }
                 };
@@ -102,11 +102,18 @@ fn kf_body(reply: Reply) -> Option<CustomBody> {
 #[async_trait]
 impl DeferredDelivery for KfDelivery {
     async fn deliver(&self, to: &OpenId, reply: Reply) {
-        if let Err(error) = self.send(to, reply).await {
-            if error.is_outside_window() || error.is_quota_exceeded() {
-                tracing::warn!(user = %to, %error, "late reply could not reach the user");
+        let result = self.send(to, reply).await;
+        let label = match &result {
+            Ok(()) => "sent",
+            Err(e) if e.is_outside_window() || e.is_quota_exceeded() => "undeliverable",
+            Err(_) => "failed",
+        };
+        metrics::counter!("wechat_deferred_replies_total", "result" => label).increment(1);
+        if let Err(error) = result {
+            if label == "undeliverable" {
+                tracing::warn!(user = %to.masked(), %error, "late reply could not reach the user");
             } else {
-                tracing::error!(user = %to, %error, "late reply failed");
+                tracing::error!(user = %to.masked(), %error, "late reply failed");
             }
         }
     }

@@ -4,6 +4,7 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::Dispatcher;
 use crate::dedup::{Claim, DedupKey, Outcome};
@@ -39,7 +40,7 @@ impl Dispatcher {
             Ok(Claim::Fresh) => self.first_attempt(update, Some(key), deadline).await,
             Ok(Claim::Pending) => self.await_first(update, key, deadline).await,
             Ok(Claim::Done(outcome)) => {
-                tracing::debug!(key = key.as_str(), "retry answered from the first attempt");
+                tracing::debug!("retry answered from the first attempt");
                 outcome
             }
             Err(error) => {
@@ -57,7 +58,8 @@ impl Dispatcher {
     ) -> Outcome {
         let (tx, mut rx) = oneshot::channel::<Ready>();
         let this = self.clone();
-        tokio::spawn(async move { this.handle_in_turn(update, key, tx).await });
+        // The push's span (message id, masked user) follows the handler onto its task.
+        tokio::spawn(async move { this.handle_in_turn(update, key, tx).await }.in_current_span());
         match tokio::time::timeout_at(deadline, &mut rx).await {
             Ok(Ok(ready)) => outcome_of(ready.xml),
             Ok(Err(_)) => Outcome::Empty,
@@ -173,7 +175,6 @@ impl Dispatcher {
                     match self.inner.dedup.take_over(&key, self.inner.lease).await {
                         Ok(true) => {
                             tracing::warn!(
-                            key = key.as_str(),
                             "the attempt handling this push stopped renewing its claim; handling it here"
                         );
                             return self.first_attempt(update, Some(key), deadline).await;

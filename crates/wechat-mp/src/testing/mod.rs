@@ -23,9 +23,11 @@
 mod client;
 mod server;
 mod state;
+mod templates;
 
 pub use client::CallbackClient;
 pub use state::{RecordedCall, SentMessage};
+pub use templates::SentTemplate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +48,11 @@ pub const FAKE_SECRET: &str = "fake-app-secret";
 /// after [`FakeWeChat::touch_user`], five messages per window, answering
 /// 45015 and 45047 otherwise), answers 42001 for tokens expired with
 /// [`FakeWeChat::expire_tokens`], and can be made slow or failing.
+///
+/// Template messages are checked as WeChat checks them: the template must be one
+/// added with [`FakeWeChat::add_template`] (40037), the user must follow the account
+/// (43004, see [`FakeWeChat::unfollow`]) and accept it (43101), and every key the
+/// template declares must have a value within its kind's limit (47003).
 #[derive(Debug)]
 pub struct FakeWeChat {
     addr: SocketAddr,
@@ -183,6 +190,52 @@ impl FakeWeChat {
     /// How many token requests arrived.
     pub fn token_requests(&self) -> usize {
         self.state.with(|s| s.token_requests)
+    }
+
+    /// Adds a template to the account: its id and the keys its content declares
+    /// (`thing1`, `time2`… without `.DATA`).
+    pub fn add_template(&self, id: &str, keys: &[&str]) {
+        let keys = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.state
+            .with(|s| s.templates.declared.insert(id.to_owned(), keys));
+    }
+
+    /// `openid` no longer follows the account: template messages get 43004.
+    pub fn unfollow(&self, openid: &str) {
+        self.state
+            .with(|s| s.templates.unfollowed.insert(openid.to_owned()));
+    }
+
+    /// `openid` refused the account's template messages: they get 43101.
+    pub fn refuse_templates(&self, openid: &str) {
+        self.state
+            .with(|s| s.templates.refusing.insert(openid.to_owned()));
+    }
+
+    /// Template messages accepted so far (a repeated `client_msg_id` counts once).
+    pub fn templates_sent(&self) -> Vec<SentTemplate> {
+        self.state.with(|s| s.templates.sent.clone())
+    }
+
+    /// Template messages accepted for `openid`, in order.
+    pub fn templates_to(&self, openid: &str) -> Vec<SentTemplate> {
+        self.templates_sent()
+            .into_iter()
+            .filter(|t| t.touser == openid)
+            .collect()
+    }
+
+    /// Waits until at least `count` API calls to `path` arrived, or `timeout` passes;
+    /// returns how many did.
+    pub async fn wait_for_calls(&self, path: &str, count: usize, timeout: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.state.changed.notified();
+            let n = self.calls().iter().filter(|c| c.path == path).count();
+            if n >= count || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.calls().iter().filter(|c| c.path == path).count();
+            }
+        }
     }
 
     /// The agent `openid` is in session with, if any.

@@ -147,10 +147,7 @@ fn api(
             s.menu = None;
             ok()
         }
-        "/cgi-bin/message/template/send" => {
-            s.next_id += 1;
-            json!({ "errcode": 0, "errmsg": "ok", "msgid": s.next_id })
-        }
+        "/cgi-bin/message/template/send" => s.templates.send(body, &mut s.next_id),
         "/cgi-bin/media/upload" => {
             s.next_id += 1;
             let kind = query.get("type").cloned().unwrap_or_default();

@@ -53,6 +53,7 @@ pub(super) struct Inner {
     pub(super) kf_sessions: HashMap<String, String>,
     pub(super) menu: Option<Value>,
     pub(super) next_id: u64,
+    pub(super) templates: super::templates::Templates,
 }
 
 impl Default for Inner {
@@ -74,6 +75,7 @@ impl Default for Inner {
             kf_sessions: HashMap::new(),
             menu: None,
             next_id: 1000,
+            templates: super::templates::Templates::default(),
         }
     }
 }

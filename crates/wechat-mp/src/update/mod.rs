@@ -33,6 +33,13 @@ impl OpenId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The last four characters, for logs: enough to follow one user through a day's
+    /// lines, too little to find them by.
+    pub fn masked(&self) -> String {
+        let tail: Vec<char> = self.0.chars().rev().take(4).collect();
+        std::iter::once('…').chain(tail.into_iter().rev()).collect()
+    }
 }
 
 impl fmt::Display for OpenId {
@@ -146,5 +153,18 @@ impl Update {
     /// replies to user messages may carry only one article.
     pub fn is_message(&self) -> bool {
         matches!(self.kind, UpdateKind::Message(_))
+    }
+}
+
+#[cfg(test)]
+mod masking_tests {
+    use super::OpenId;
+
+    #[test]
+    fn a_masked_openid_keeps_only_its_last_four_characters() {
+        let id = OpenId::parse("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(id.masked(), "…eS6o");
+        let short = OpenId::parse("ab").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(short.masked(), "…ab");
     }
 }

@@ -133,6 +133,12 @@ async fn menu_template_media_sessions_and_users() {
     );
 
     let template = TemplateMessage::new(user("o-4"), "tmpl").value("first", "停暖通知");
+    assert_eq!(
+        bot.send_template(&template).await.unwrap_err().code(),
+        Some(ErrCode::InvalidTemplateId),
+        "a template the account does not have"
+    );
+    fake.add_template("tmpl", &["first"]);
     assert!(bot.send_template(&template).await.unwrap() > 0);
 
     let media = bot
@@ -236,4 +242,80 @@ async fn a_slow_api_times_out_as_a_network_error() {
         bot.access_token().await,
         Err(wechat_mp::RequestError::Network(_))
     ));
+}
+
+/// A store shared by several processes, its refresh lock standing for a database's.
+#[derive(Default)]
+struct SharedStore {
+    tokens: wechat_mp::bot::InMemoryTokenStore,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+struct Held(tokio::sync::OwnedMutexGuard<()>);
+
+#[async_trait::async_trait]
+impl wechat_mp::bot::RefreshLock for Held {
+    async fn release(self: Box<Self>) {
+        drop(self.0);
+    }
+}
+
+#[async_trait::async_trait]
+impl wechat_mp::bot::TokenStore for SharedStore {
+    async fn load(
+        &self,
+        appid: &str,
+    ) -> Result<Option<wechat_mp::bot::AccessToken>, wechat_mp::dedup::StoreError> {
+        self.tokens.load(appid).await
+    }
+    async fn save(
+        &self,
+        appid: &str,
+        token: &wechat_mp::bot::AccessToken,
+    ) -> Result<(), wechat_mp::dedup::StoreError> {
+        self.tokens.save(appid, token).await
+    }
+    async fn discard(
+        &self,
+        appid: &str,
+        rejected: &str,
+    ) -> Result<(), wechat_mp::dedup::StoreError> {
+        self.tokens.discard(appid, rejected).await
+    }
+    async fn lock_refresh(
+        &self,
+        _appid: &str,
+    ) -> Result<Option<Box<dyn wechat_mp::bot::RefreshLock>>, wechat_mp::dedup::StoreError> {
+        Ok(Some(Box::new(Held(self.lock.clone().lock_owned().await))))
+    }
+}
+
+/// Five bots (five instances) with an expired token at the same moment, sharing a store
+/// with a refresh lock: one of them asks WeChat, the others find its token in the store.
+#[tokio::test]
+async fn instances_sharing_a_locking_store_fetch_once() {
+    let fake = FakeWeChat::start().await;
+    fake.set_latency(Duration::from_millis(100));
+    let store: Arc<dyn wechat_mp::bot::TokenStore> = Arc::new(SharedStore::default());
+    let bots: Vec<Bot> = (0..5)
+        .map(|_| {
+            Bot::builder(FAKE_APPID, FAKE_SECRET)
+                .api_base(fake.base_url())
+                .token_store(store.clone())
+                .build()
+        })
+        .collect();
+    let tasks: Vec<_> = bots
+        .iter()
+        .map(|b| {
+            let b = b.clone();
+            tokio::spawn(async move { b.access_token().await.unwrap() })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for t in tasks {
+        tokens.push(t.await.unwrap());
+    }
+    assert!(tokens.iter().all(|t| t == &tokens[0]));
+    assert_eq!(fake.token_requests(), 1);
 }

@@ -8,6 +8,7 @@ mod dispatcher;
 mod fixtures;
 mod props;
 mod replies;
+mod templates;
 mod vectors;
 
 use wechat_mp::{Config, Mode};
