@@ -8,7 +8,6 @@ use anyhow::Context;
 use axum::Router;
 use chrono::Utc;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
 use crate::catalog::Sources;
 use crate::config::Settings;
@@ -51,6 +50,10 @@ pub struct AppState {
     pub readiness: crate::http::Readiness,
     /// The office's work and the published phrasebook in service.
     pub office: crate::office::Office,
+    /// Complaint cases, their deadlines and follow-up calls.
+    pub complaints: crate::complaints::Complaints,
+    /// Interruptions of the heat supply, held in memory.
+    pub incidents: crate::incident::Incidents,
 }
 
 impl Settings {
@@ -70,9 +73,14 @@ impl Settings {
 impl AppState {
     /// Opens the database, loads locales and builds the engine (off the async runtime).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = Database::open(settings.database_url.expose())
-            .await
-            .context("opening the database")?;
+        let db = open_database(&settings).await?;
+        Self::build_on(settings, db).await
+    }
+
+    /// As `build`, on a database already opened (and migrated, or checked to be current).
+    pub async fn build_on(settings: Settings, db: Database) -> anyhow::Result<Self> {
+        // Installed before anything is recorded, whether or not /metrics is served.
+        crate::telemetry::metrics();
         let storage = db.phrasebook_store();
         let start = db
             .start_lock()
@@ -126,10 +134,26 @@ impl AppState {
         };
         let notifier = Notifier {
             conversations: conversations.clone(),
+            store: crate::notify::store_for(&db),
             bot: bot.clone(),
             locales: locales.clone(),
+            settings: Arc::new(settings.notices.clone()),
         };
+        let complaints = crate::complaints::Complaints {
+            store: crate::complaints::store_for(&db),
+            conversations: conversations.clone(),
+            service: service.clone(),
+            events: events.clone(),
+            settings: Arc::new(settings.complaints.clone()),
+            clock: crate::complaints::Clock::default(),
+            notifier: notifier.clone(),
+        };
+        let incidents = incidents(&settings, &db, Some(&notifier), &locales)
+            .await
+            .context("reading the interruptions")?;
         let state = Self {
+            complaints,
+            incidents,
             classifier: Classifier::new(engine.clone(), storage.clone()),
             users: crate::desk::users::store_for(&db),
             settings: Arc::new(settings),
@@ -176,6 +200,7 @@ impl AppState {
             outbox: self.outbox.clone(),
             escalate: Arc::new(self.handoffs.clone()),
             contradicted: Some(Arc::new(self.office.clone())),
+            complaints: Some(Arc::new(self.complaints.clone())),
             settings: s.dialogue.clone(),
             rules: s.rules.clone(),
             limits: EscalationLimits {
@@ -183,6 +208,7 @@ impl AppState {
                 negative_messages: s.handoff.negative_messages,
             },
             intents_dir: s.intents_dir.clone(),
+            incidents: Some(self.incidents.clone()),
         }
     }
 
@@ -204,11 +230,31 @@ impl AppState {
             notifier: self.notifier.clone(),
             settings: self.settings.desk.clone(),
             office: self.office.clone(),
+            complaints: self.complaints.clone(),
+            reports: crate::reports::Reports::new(
+                self.db.clone(),
+                self.settings.commitments.clone(),
+            )
+            .with_form_timeout(self.settings.dialogue.timeout_minutes),
             demo: self.settings.demo,
+            incidents: self.incidents.clone(),
         }
     }
 
-    /// Sends the service writes kept while the API was down; forgets expired desk sessions.
+    /// What `/metrics` reads at scrape time.
+    pub fn scrape(&self) -> crate::http::metrics::Scrape {
+        crate::http::metrics::Scrape {
+            handle: crate::telemetry::metrics().clone(),
+            token: self.settings.metrics.token.clone(),
+            handoffs: self.handoffs.store.clone(),
+            outbox: self.outbox.clone(),
+            db: self.db.clone(),
+            agents: Arc::default(),
+        }
+    }
+
+    /// Sends the service writes kept while the API was down; forgets expired desk sessions;
+    /// purges personal data past its retention.
     pub fn spawn_background(&self) {
         let every = Duration::from_secs(self.settings.service.outbox_interval_secs.max(1));
         self.outbox.spawn_worker(self.service.clone(), every);
@@ -216,6 +262,16 @@ impl AppState {
             let every = Duration::from_secs(self.settings.wechat.purge_interval_secs);
             DbStores::new(self.db.clone()).spawn_purger(every);
         }
+        if self.settings.retention.interval_secs > 0 {
+            crate::privacy::Privacy::new(self.db.clone())
+                .spawn_retention(self.settings.retention.clone());
+        }
+        self.complaints.spawn_sweeper();
+        // Changes made elsewhere (another instance, the command line) reach this one, and
+        // their subscribers are told.
+        let every = Duration::from_secs(self.settings.incident.sync_interval_secs.max(1));
+        self.incidents.spawn_sync(every);
+        self.notifier.spawn_redelivery();
         let users = self.users.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -237,6 +293,34 @@ impl AppState {
     }
 }
 
+/// The interruptions on `db`, with the places the settings' lexicon knows. With a
+/// `notifier`, changes made here are told to subscribers at once (the command line has none:
+/// a serving instance tells them).
+pub async fn incidents(
+    settings: &Settings,
+    db: &Database,
+    notifier: Option<&Notifier>,
+    locales: &Arc<Locales>,
+) -> anyhow::Result<crate::incident::Incidents> {
+    let lexicon =
+        crate::entities::Lexicon::load(&settings.intents_dir.join(crate::catalog::LEXICON_FILE))
+            .context("loading the lexicon")?;
+    let store = crate::incident::store_for(db);
+    let notices = notifier.map(|n| crate::incident::NoticeRun {
+        store: store.clone(),
+        notifier: n.clone(),
+        locales: locales.clone(),
+        lease: chrono::Duration::seconds(settings.incident.claim_lease_secs.max(1) as i64),
+    });
+    Ok(crate::incident::Incidents::new(
+        store,
+        crate::incident::Places::new(Arc::new(lexicon)),
+        db.clone(),
+        notices,
+    )
+    .await?)
+}
+
 /// The built-in service API is served at `/api/service/v1`; outside demo mode it must not
 /// answer strangers (accounts, bills, requests).
 fn refuse_an_open_service_api(settings: &Settings) -> anyhow::Result<()> {
@@ -252,8 +336,21 @@ fn refuse_an_open_service_api(settings: &Settings) -> anyhow::Result<()> {
 
 /// Builds and serves until a shutdown signal.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let db = open_database(&settings).await?;
+    run_on(settings, db).await
+}
+
+/// The configured database, migrated to this build's schema.
+async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    Database::open(settings.database_url.expose())
+        .await
+        .context("opening the database")
+}
+
+/// As `run`, on a database already opened (`serve --no-migrate` checked its schema).
+pub async fn run_on(settings: Settings, db: Database) -> anyhow::Result<()> {
     let listen = settings.listen;
-    let state = AppState::build(settings).await?;
+    let state = AppState::build_on(settings, db).await?;
     state.spawn_background();
     let listener = TcpListener::bind(listen)
         .await
@@ -271,13 +368,26 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 /// The whole application's routes, without a socket (tests drive it directly too): each
 /// capability's router, built from its own handles, merged here.
 pub fn router(state: &AppState) -> Router {
+    // Answers that say something was done wait for it to be on disk; classifying is a
+    // question, and its log is not a promise.
+    let durable =
+        axum::middleware::from_fn_with_state(state.db.clone(), crate::http::durable_writes);
+    let incident = crate::incident::http::IncidentHttp {
+        incidents: state.incidents.clone(),
+        token: state.settings.incident.token.clone(),
+        locales: state.locales.clone(),
+    };
     let api = Router::new()
         .merge(crate::nlu::http::router(state.classifier.clone()))
-        .merge(crate::service::http::router(ServiceHttp {
-            service: state.service.clone(),
-            token: state.settings.service.token.clone(),
-            notifier: state.notifier.clone(),
-        }));
+        .merge(crate::incident::http::api_router(incident.clone()).layer(durable.clone()))
+        .merge(
+            crate::service::http::router(ServiceHttp {
+                service: state.service.clone(),
+                token: state.settings.service.token.clone(),
+                notifier: state.notifier.clone(),
+            })
+            .layer(durable.clone()),
+        );
     let api = crate::http::api(
         api,
         state.locales.clone(),
@@ -285,11 +395,18 @@ pub fn router(state: &AppState) -> Router {
         state.storage.clone(),
         state.readiness.clone(),
     );
-    let mut app = api.merge(crate::desk::router(state.desk_state()));
+    let mut app = api
+        .merge(crate::desk::router(state.desk_state()).layer(durable))
+        .merge(crate::incident::http::page_router(incident));
+    if state.settings.metrics.enabled {
+        app = app.merge(crate::http::metrics::router(state.scrape()));
+    }
+    // Outermost, so every log line of a request carries its id.
+    let request_ids = axum::middleware::from_fn(crate::http::request_id::layer);
     // The callback speaks WeChat's protocol, not the API's JSON errors: mounted beside it.
     if crate::wechat::config(&state.settings.wechat).is_none() {
         tracing::info!("WeChat not configured (no callback token); /wechat not mounted");
-        return app.layer(TraceLayer::new_for_http());
+        return app.layer(request_ids);
     }
     let wechat = state.dialogue().map(|dialogue| {
         crate::wechat::router(WeChatDeps {
@@ -307,5 +424,5 @@ pub fn router(state: &AppState) -> Router {
         Ok(Err(e)) => tracing::error!(error = %e, "WeChat callback not mounted"),
         Err(e) => tracing::error!(error = %e, "WeChat callback not mounted: dialogue data"),
     }
-    app.layer(TraceLayer::new_for_http())
+    app.layer(request_ids)
 }

@@ -14,9 +14,12 @@ use crate::handoff::OpeningHours;
 use crate::i18n::Locales;
 use crate::service::rules::MonthDay;
 
+mod check;
+
 pub use crate::domain::Secret;
 pub use crate::nlu::NluSettings;
 pub use crate::wechat::WeChatSettings;
+pub use check::{check, CheckReport, Problem};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -45,6 +48,20 @@ pub struct Settings {
     pub desk: crate::desk::DeskSettings,
     /// The standardization office (review, the gate's questions, version sync).
     pub office: crate::office::OfficeSettings,
+    /// Log lines as text or JSON.
+    pub log: crate::telemetry::LogSettings,
+    /// Whether and to whom `/metrics` is served.
+    pub metrics: crate::telemetry::MetricsSettings,
+    /// How long residents' personal data is kept.
+    pub retention: crate::privacy::RetentionSettings,
+    /// Complaint deadlines and the follow-up call.
+    pub complaints: crate::complaints::ComplaintSettings,
+    /// The committed standard per kind of station job, for the reports.
+    pub commitments: crate::reports::CommitmentSettings,
+    /// Interruptions of the heat supply (the API's token, sync, notices).
+    pub incident: crate::incident::IncidentSettings,
+    /// WeChat template messages for notices outside the 48-hour window.
+    pub notices: crate::notify::NoticeSettings,
 }
 
 impl Default for Settings {
@@ -65,6 +82,13 @@ impl Default for Settings {
             handoff: crate::handoff::HandoffSettings::default(),
             desk: crate::desk::DeskSettings::default(),
             office: crate::office::OfficeSettings::default(),
+            log: crate::telemetry::LogSettings::default(),
+            metrics: crate::telemetry::MetricsSettings::default(),
+            retention: crate::privacy::RetentionSettings::default(),
+            complaints: crate::complaints::ComplaintSettings::default(),
+            commitments: crate::reports::CommitmentSettings::default(),
+            incident: crate::incident::IncidentSettings::default(),
+            notices: crate::notify::NoticeSettings::default(),
         }
     }
 }
@@ -74,8 +98,22 @@ impl Default for Settings {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 /// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 8] = [
-    "nlu", "wechat", "service", "rules", "dialogue", "handoff", "desk", "office",
+const SECTIONS: [&str; 15] = [
+    "nlu",
+    "wechat",
+    "service",
+    "rules",
+    "dialogue",
+    "handoff",
+    "desk",
+    "office",
+    "log",
+    "metrics",
+    "retention",
+    "complaints",
+    "commitments",
+    "incident",
+    "notices",
 ];
 
 impl Settings {
@@ -188,6 +226,24 @@ impl Settings {
                 ],
             ),
         );
+        facts.insert(
+            "indoor_temp_standard",
+            text(
+                "fact-indoor-temp-standard",
+                &[("celsius", number(r.indoor_min_celsius))],
+            ),
+        );
+        let c = &self.complaints;
+        facts.insert(
+            "complaint_response_time",
+            text(
+                "fact-complaint-response-time",
+                &[
+                    ("hours", c.contact_within_hours.to_string()),
+                    ("days", c.resolve_within_days.to_string()),
+                ],
+            ),
+        );
         facts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
 }
@@ -267,6 +323,20 @@ mod tests {
             assert_eq!(s.listen.port(), 9000);
             assert_eq!(s.nlu.candidates, 7);
             assert_eq!(s.wechat.appid, "wx123");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn complaint_deadlines_come_from_the_environment_and_config_check_refuses_zero() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HEATDESK_COMPLAINTS_RESOLVE_WITHIN_DAYS", "10");
+            jail.set_env("HEATDESK_COMPLAINTS_CONTACT_WITHIN_HOURS", "0");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.complaints.resolve_within_days, 10);
+            let problems = s.complaints.problems();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].0, "complaints.contact_within_hours");
             Ok(())
         });
     }

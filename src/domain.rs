@@ -141,9 +141,65 @@ pub fn mask_personal(text: &str) -> String {
 }
 
 /// A value that must never reach a log line or an error message.
-#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+thread_local! {
+    static REDACTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every `Secret` serialising as `"***"` (`""` when empty): settings can be
+/// shown whatever secrets they hold, including ones added later.
+pub fn with_secrets_hidden<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            REDACTING.with(|r| r.set(self.0));
+        }
+    }
+    let _reset = Reset(REDACTING.with(|r| r.replace(true)));
+    f()
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if REDACTING.with(std::cell::Cell::get) && !self.0.is_empty() {
+            s.serialize_str("***")
+        } else {
+            s.serialize_str(&self.0)
+        }
+    }
+}
+
+/// A database URL fit to print: the password (`user:password@`, `password=`) left out.
+pub fn url_without_password(url: &str) -> String {
+    let (head, query) = url.split_once('?').unwrap_or((url, ""));
+    let head = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let authority = match authority.rsplit_once('@') {
+                Some((user, host)) => {
+                    let user = user.split_once(':').map_or(user, |(u, _)| u);
+                    format!("{user}@{host}")
+                }
+                None => authority.to_owned(),
+            };
+            let slash = if rest.contains('/') { "/" } else { "" };
+            format!("{scheme}://{authority}{slash}{path}")
+        }
+        None => head.to_owned(),
+    };
+    let params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.to_ascii_lowercase().starts_with("password="))
+        .collect();
+    if params.is_empty() {
+        head
+    } else {
+        format!("{head}?{}", params.join("&"))
+    }
+}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
@@ -192,6 +248,36 @@ pub fn normalize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_database_urls_carry_no_password() {
+        for (url, shown) in [
+            ("postgres://hd:pw@db:5432/hd", "postgres://hd@db:5432/hd"),
+            (
+                "postgresql://hd:p@ss@db/hd?password=x&sslmode=require",
+                "postgresql://hd@db/hd?sslmode=require",
+            ),
+            ("sqlite://data/heatdesk.db", "sqlite://data/heatdesk.db"),
+            (
+                "sqlite:///var/lib/heatdesk/heatdesk.db",
+                "sqlite:///var/lib/heatdesk/heatdesk.db",
+            ),
+        ] {
+            assert_eq!(url_without_password(url), shown);
+        }
+        let s = Secret::new("pw");
+        assert_eq!(
+            with_secrets_hidden(|| serde_json::to_string(&s))
+                .ok()
+                .as_deref(),
+            Some("\"***\"")
+        );
+        assert_eq!(
+            serde_json::to_string(&s).ok().as_deref(),
+            Some("\"pw\""),
+            "hidden only when asked"
+        );
+    }
 
     #[test]
     fn ids_are_validated() {

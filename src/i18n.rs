@@ -109,6 +109,19 @@ pub const REQUIRED: &[&str] = &[
     "service-invalid",
     "service-account-not-found",
     "service-area-absurd",
+    "interruption-told",
+    "interruption-offer",
+    "interruption-which-estate",
+    "interruption-notice-eta",
+    "interruption-notice-restored",
+    "triage-season-not-started",
+    "triage-suspended",
+    "triage-valve-closed",
+    "triage-arrears",
+    "triage-self-check",
+    "triage-button-still-cold",
+    "triage-button-warm-now",
+    "triage-resolved",
 ];
 
 /// The reference locale every other locale is compared with.

@@ -9,6 +9,8 @@ pub mod assist;
 pub mod catalog;
 /// The command line.
 pub mod cli;
+/// Complaints as cases with deadlines and a follow-up call.
+pub mod complaints;
 /// Layered settings.
 pub mod config;
 /// The agent desk: web pages for agents, station staff, curators and admins.
@@ -27,12 +29,18 @@ pub mod handoff;
 pub mod http;
 /// Fluent locales for every user-visible string that is not a standard reply.
 pub mod i18n;
+/// Interruptions of the heat supply: opened, changed, restored, told to residents.
+pub mod incident;
 /// Understanding residents' messages.
 pub mod nlu;
 /// Telling residents that their requests moved on.
 pub mod notify;
 /// The standardization office's work: versions, change sets, review, the gate, the inbox.
 pub mod office;
+/// Residents' personal data: retention, export and erasure on request.
+pub mod privacy;
+/// The service figures: volume, understanding, handoffs, complaints, per local day.
+pub mod reports;
 /// The utility's service API: accounts, bills, requests, halls.
 pub mod service;
 /// Persistence (SQLite, PostgreSQL).

@@ -6,11 +6,17 @@ use heatdesk::cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    heatdesk::telemetry::init(if matches!(cli.command, Command::Serve) {
+    // Only the format is needed this early; a command that cannot load the settings says so
+    // itself, in text.
+    let format = heatdesk::config::Settings::load(cli.config.as_deref())
+        .map(|s| s.log.format)
+        .unwrap_or_default();
+    let default = if matches!(cli.command, Command::Serve { .. }) {
         "info"
     } else {
         "warn"
-    });
+    };
+    heatdesk::telemetry::init(default, format);
     match heatdesk::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {

@@ -19,3 +19,5 @@ fact-suspension-limit = { $resumptions } resumption(s) per season after a suspen
 fact-resumption-fee = the rest of the season's heat charge and a valve-opening fee of { $yuan } yuan
 fact-residential-price = { $yuan } yuan per m² and season
 fact-area-review-threshold = { $percent }% or { $m2 } m²
+fact-complaint-response-time = we will contact you within { $hours } hours of receiving it and give you the outcome within { $days } days
+fact-indoor-temp-standard = { $celsius } °C

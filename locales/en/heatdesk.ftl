@@ -228,6 +228,18 @@ outbox-failed = Your earlier request could not be accepted: { $reason }
 ## Request progress told to residents
 notify-request-progress = Your { $kind } request ({ $id }) has moved on: { $status }.
 notify-request-progress-note = Your { $kind } request ({ $id }) has moved on: { $status } ({ $note }).
+# A complaint case closed: its outcome and the follow-up question (answered 1-5 or in words).
+notice-complaint-outcome = Your complaint ({ $number }) has been dealt with: { $outcome }. How satisfied are you? Reply 1–5 (5: very satisfied).
+complaint-follow-up-thanks = Thank you! Your answer is recorded with your complaint. Write to us any time.
+
+## Template messages (outside WeChat's 48-hour window): the headline and the closing line of
+## each kind. Keys of the `thing` kind take at most 20 characters: keep these short.
+notice-title-request-progress = Your request has moved on
+notice-remark-request-progress = Write to us for details
+notice-title-complaint-outcome = Your complaint is dealt with
+notice-remark-complaint-outcome = Rate it: reply 1 to 5
+notice-title-interruption = Heating interrupted
+notice-remark-interruption = We will tell you when it is back
 
 ## Handoff to a person
 handoff-queued = You have been passed to an agent: { $position } in the queue, about { $minutes } minutes to wait. The agent will answer here, so please keep an eye on this chat.
@@ -239,3 +251,45 @@ slot-invalid-address = The address needs a little more: the estate, the building
 slot-invalid-image = This step needs a photo: tap "+" beside the input box and choose "Album" or "Camera".
 slot-way-out = If now is not a good time, reply "cancel" to stop, or "person" for an agent.
 slot-way-out-optional = You may leave this out: reply "skip" to go on, "cancel" to stop, or "person" for an agent.
+
+# A resident's complaint became a case: its number and the deadlines of the settings.
+complaint-lodged = Your complaint number is { $number }. We will contact you by { $contact_by } and give you the outcome by { $resolve_by }.
+## Interruptions of the heat supply
+interruption-kind-fault = Emergency repair
+interruption-kind-planned = Planned works
+interruption-kind-season-not-started = Heating season not started
+interruption-told = [{ $kind }] { $scope }: { $cause }. Since { $start }, expected back by { $eta }. Meanwhile keep doors and windows closed, and do not open valves, drain or take apart radiators; once heat is back the radiators take a while to warm up.
+interruption-offer = Reply "notify me when it is back" and we tell you here when the expected time changes or heat is back. If your problem is something else and you still want a repair, reply "I still want a repair".
+interruption-subscribed = Fine: we tell you here when the expected time changes or heat is back.
+interruption-subscribed-again = You are already on the list for this interruption; we tell you of any change.
+interruption-noted = Fine. Write any time if there is anything else.
+interruption-which-estate = There may be an interruption in your area. Which estate do you live in? You can also bind your account first (reply "bind account"), and we tell you whether it is affected.
+interruption-notice-eta = Interruption update: heat in { $scope } is now expected back by { $eta }. Cause: { $cause }.
+interruption-notice-restored = Interruption: heat is back in { $scope }; radiators take a while to warm up. If it is still cold after a few hours, reply "not warm" to report it.
+interruptions-page-title = Heating interruptions
+interruptions-page-current = Interrupted now
+interruptions-page-planned = Planned
+interruptions-page-none = None
+interruptions-page-updated = Updated
+
+## Interruption API refusals
+incident-unknown-estate = No such estate: use a name from the estate register.
+incident-unknown-district = No such district: use the district's official name.
+incident-estate-outside-district = The estate is not in the district given.
+incident-no-scope = Name at least a district or an estate.
+incident-no-cause = Give the cause, as residents should read it.
+incident-end-before-start = The expected restoration is before the start.
+incident-eta-in-past = The expected restoration is in the past.
+incident-already-restored = This interruption is restored and can no longer be changed.
+
+## Triage before a visit for "not warm": what holds instead of booking, then the self-check
+triage-season-not-started = The heating season has not started yet: it runs from { $start } to { $end }, so cold radiators are normal until then. If it is still cold once heating has started, reply "not warm"; if you need a visit now all the same, reply "I still want a repair".
+triage-suspended = Heating for account { $account } is suspended this season, so the radiators are cold. To have it back, reply "resume heating".
+triage-valve-closed = The resumption for account { $account } is under way (now: { $status }); the valve is not opened yet and heat comes back once it is ({ $when }). Reply "status" to follow it.
+triage-arrears = Account { $account } has { $yuan } yuan of overdue heating charges; the valve stays closed until they are paid, which is why it is cold ({ $when }).
+triage-self-check = Once you have done the self-check above (valves fully open, radiators bled, filter cleaned), how is it? Tap or reply:
+    { $still_cold }
+    { $warm_now }
+triage-button-still-cold = Done, still cold
+triage-button-warm-now = Warm now
+triage-resolved = Good to hear! If it gets cold again, just write.

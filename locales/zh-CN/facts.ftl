@@ -19,3 +19,5 @@ fact-suspension-limit = 同一采暖期内停供后复供限{ $resumptions }次�
 fact-resumption-fee = 补缴当期剩余天数热费及开栓费{ $yuan }元
 fact-residential-price = { $yuan }元/平方米·采暖期
 fact-area-review-threshold = { $percent }%或{ $m2 }平方米
+fact-complaint-response-time = 受理后{ $hours }小时内联系您，{ $days }天内答复处理结果
+fact-indoor-temp-standard = { $celsius }℃

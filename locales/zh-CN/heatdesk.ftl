@@ -228,6 +228,18 @@ outbox-failed = 您之前提交的申请未能受理：{ $reason }
 ## Request progress told to residents
 notify-request-progress = 您的{ $kind }申请（编号{ $id }）有新进展：{ $status }。
 notify-request-progress-note = 您的{ $kind }申请（编号{ $id }）有新进展：{ $status }（{ $note }）。
+# A complaint case closed: its outcome and the follow-up question (answered 1-5 or in words).
+notice-complaint-outcome = 您的投诉（编号{ $number }）已处理完毕：{ $outcome }。请为本次处理打分：回复 1–5（5 为非常满意）。
+complaint-follow-up-thanks = 感谢您的评价！您的意见已记入投诉回访。还有其他问题可以随时留言。
+
+## Template messages (outside WeChat's 48-hour window): the headline and the closing line of
+## each kind. Keys of the `thing` kind take at most 20 characters: keep these short.
+notice-title-request-progress = 您的业务办理有新进展
+notice-remark-request-progress = 详情可在公众号内留言查询
+notice-title-complaint-outcome = 您的投诉已处理完毕
+notice-remark-complaint-outcome = 请回复1-5为本次处理打分
+notice-title-interruption = 供热临时中断通知
+notice-remark-interruption = 恢复供热后我们会再通知您
 
 ## Handoff to a person
 handoff-queued = 已为您转接人工客服，您前面还有 { $position } 位，预计等待约 { $minutes } 分钟。客服接入后会在这里回复您，请留意消息。
@@ -239,3 +251,45 @@ slot-invalid-address = 地址还不够详细：请写上小区、楼号和门牌
 slot-invalid-image = 这一步需要一张照片：请点输入框旁的“+”，选择“相册”或“拍摄”发送照片。
 slot-way-out = 如果现在不方便，可以回复“取消”结束办理，或回复“人工”由客服帮您。
 slot-way-out-optional = 这一项可以不填：回复“跳过”继续；也可以回复“取消”结束办理，或回复“人工”由客服帮您。
+
+# A resident's complaint became a case: its number and the deadlines of the settings.
+complaint-lodged = 您的投诉编号：{ $number }。我们将在 { $contact_by } 前与您联系，{ $resolve_by } 前答复处理结果。
+## Interruptions of the heat supply (停热 / 抢修 / 计划检修)
+interruption-kind-fault = 抢修停热
+interruption-kind-planned = 计划检修停热
+interruption-kind-season-not-started = 尚未开始供热
+interruption-told = 【{ $kind }】{ $scope }：{ $cause }。开始时间 { $start }，预计恢复时间 { $eta }。恢复前请关好门窗保暖，不要自行拆卸、放水或调节阀门；恢复供热后暖气片需要一段时间才能热起来。
+interruption-offer = 回复“恢复后通知我”，预计恢复时间有变化或恢复供热时我们会第一时间通知您。如果您家的情况与此无关，仍要报修，请回复“还是要报修”。
+interruption-subscribed = 好的，恢复时间有变化或恢复供热时会在这里通知您。
+interruption-subscribed-again = 您已经订阅了这次停热的通知，有变化会第一时间告诉您。
+interruption-noted = 好的。还有其他问题可以随时留言。
+interruption-which-estate = 您所在的区域目前可能有停热抢修。请问您住在哪个小区？也可以先绑定户号（回复“绑定户号”），我们会按您的地址告诉您是否受影响。
+interruption-notice-eta = 停热通知更新：{ $scope } 预计恢复供热时间调整为 { $eta }。原因：{ $cause }。
+interruption-notice-restored = 停热通知：{ $scope } 已恢复供热，暖气片需要一段时间才能热起来。如数小时后仍不热，请回复“暖气不热”报修。
+interruptions-page-title = 停热公告
+interruptions-page-current = 正在停热
+interruptions-page-planned = 计划停热
+interruptions-page-none = 暂无
+interruptions-page-updated = 更新时间
+
+## Interruption API refusals
+incident-unknown-estate = 没有这个小区：请使用小区名册中的名称。
+incident-unknown-district = 没有这个区：请使用区的正式名称。
+incident-estate-outside-district = 小区不在所填的区内。
+incident-no-scope = 请至少填写区或小区。
+incident-no-cause = 请填写停热原因（居民看到的说明）。
+incident-end-before-start = 预计恢复时间早于开始时间。
+incident-eta-in-past = 预计恢复时间已经过去。
+incident-already-restored = 这次停热已经恢复，不能再修改。
+
+## Triage before a visit for "not warm": what holds instead of booking, then the self-check
+triage-season-not-started = 现在还没到供暖期：本采暖期为{ $start }至{ $end }，供暖开始前暖气不热属正常情况。开始供暖后如仍不热，请回复“暖气不热”；确需现在上门检查，请回复“还是要报修”。
+triage-suspended = 户号 { $account } 本采暖期已办理报停，暖气不热属正常情况。如需恢复供热，请回复“申请复供”。
+triage-valve-closed = 户号 { $account } 的复供申请正在办理（当前：{ $status }），阀门尚未开启，开阀后即恢复供热（{ $when }）。回复“进度”可查看办理进度。
+triage-arrears = 户号 { $account } 有逾期未缴的热费 { $yuan } 元，欠费期间阀门暂不开启，这是暖气不热的原因（{ $when }）。
+triage-self-check = 以上自查（阀门全开、暖气片放气、过滤器清洗）做完后，结果怎样？请点选或直接回复：
+    { $still_cold }
+    { $warm_now }
+triage-button-still-cold = 都做过了，还是不热
+triage-button-warm-now = 已经热了
+triage-resolved = 太好了！如果之后又不热了，随时告诉我。

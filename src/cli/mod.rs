@@ -10,7 +10,11 @@ use crate::config::Settings;
 use crate::nlu::{self, eval};
 
 mod chat;
+mod dataset;
+mod incident;
+mod ops;
 mod phrasebook;
+mod resident;
 mod simulate;
 mod user;
 mod wechat;
@@ -35,7 +39,30 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (API, WeChat callback).
-    Serve,
+    Serve {
+        /// Do not migrate: refuse to start, naming the missing migrations, when the schema
+        /// is behind (for deployments that migrate with `heatdesk migrate`).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply the configured database's pending migrations, print them and exit.
+    Migrate,
+    /// Copy the SQLite database to FILE while the server runs (PostgreSQL: prints the
+    /// pg_dump command).
+    Backup { file: PathBuf },
+    /// Check a SQLite backup and put it in place of the configured database (PostgreSQL:
+    /// prints the pg_restore commands).
+    Restore {
+        file: PathBuf,
+        /// Replace the database even while a process has it open.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Work with the settings.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Classify one message and print the result as JSON.
     Classify {
         /// The message (several words are joined with spaces).
@@ -75,6 +102,35 @@ pub enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// One resident's personal data: export it as JSON or erase it (audited).
+    Resident {
+        #[command(subcommand)]
+        command: resident::ResidentCommand,
+    },
+    /// Interruptions of the heat supply: open, update, restore, list.
+    Incident {
+        #[command(subcommand)]
+        command: incident::IncidentCommand,
+    },
+    /// Sample data for trying and measuring heatdesk.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Fill a database with a large invented data set (a year of messages, residents,
+    /// handoffs, station jobs, complaints) for measuring the reports.
+    Generate(dataset::GenerateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective settings (secrets hidden) and each problem with its source
+    /// (`file:line` or the environment variable); exit 1 when there is one.
+    Check,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -128,9 +184,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
     let settings = || Settings::load(config);
     match cli.command {
-        Command::Serve => crate::app::run(settings()?)
+        Command::Serve { no_migrate: false } => crate::app::run(settings()?)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Serve { no_migrate: true } => ops::serve_without_migrating(settings()?).await,
+        Command::Migrate => ops::migrate(&settings()?).await,
+        Command::Backup { file } => ops::backup(&settings()?, &file).await,
+        Command::Restore { file, force } => ops::restore(&settings()?, &file, force).await,
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => ops::config_check(config),
         Command::Classify { text } => classify(&settings()?, &text.join(" ")).await,
         Command::Eval {
             file,
@@ -155,6 +218,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Wechat { command } => wechat::run(command),
         Command::Simulate(args) => simulate::run(args).await,
         Command::User { command } => user::run(settings()?, command).await,
+        Command::Resident { command } => resident::run(settings()?, command).await,
+        Command::Incident { command } => incident::run(settings()?, command).await,
+        Command::Demo {
+            command: DemoCommand::Generate(args),
+        } => dataset::run(settings()?, args).await,
     }
 }
 

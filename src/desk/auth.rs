@@ -165,6 +165,16 @@ impl Desk {
             Err(DeskError::Forbidden)
         }
     }
+
+    /// Refuses users with none of `roles` (admins pass).
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), DeskError> {
+        if self.user.can_any(roles) {
+            Ok(())
+        } else {
+            tracing::info!(user = self.user.id, "desk access refused");
+            Err(DeskError::Forbidden)
+        }
+    }
 }
 
 async fn session_of(state: &DeskState, headers: &HeaderMap) -> Option<users::Session> {

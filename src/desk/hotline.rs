@@ -110,6 +110,11 @@ async fn results(state: &DeskState, desk: &Desk, q: &AssistQuery) -> Result<Mark
             Err(_) => Err(raw.to_owned()),
         }),
     };
+    let caller: Vec<_> = match &account {
+        Some(Ok(a)) => a.account.as_ref().ok().into_iter().collect(),
+        _ => Vec::new(),
+    };
+    let interruptions = super::incidents::banner(state, &desk.locale, &caller);
     Ok(html! {
         @if let Some(a) = &account {
             @match a {
@@ -117,6 +122,7 @@ async fn results(state: &DeskState, desk: &Desk, q: &AssistQuery) -> Result<Mark
                 Err(raw) => { p.error { (tr.ta("desk-hotline-bad-account", &[("account", raw.clone())])) } }
             }
         }
+        (interruptions)
         @if let Some(found) = &found {
             p.understood #assist-intent data-intent=(found.intent) data-decision=(decision(found)) {
                 (tr.ta("desk-hotline-understood", &[

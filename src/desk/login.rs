@@ -41,6 +41,7 @@ async fn home(desk: Desk) -> Redirect {
         Role::Station => "/desk/orders",
         Role::Curator => "/desk/office",
         Role::Admin => "/desk/users",
+        Role::Manager => "/desk/reports",
     })
 }
 

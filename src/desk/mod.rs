@@ -5,13 +5,16 @@
 
 mod admin;
 pub mod auth;
+mod complaints;
 pub mod demo;
 mod hotline;
+mod incidents;
 mod login;
 mod office;
 mod orders;
 pub mod page;
 mod queue;
+mod reports;
 pub mod users;
 
 use std::sync::Arc;
@@ -69,8 +72,14 @@ pub struct DeskState {
     pub settings: DeskSettings,
     /// The office's work on the phrasebook.
     pub office: crate::office::Office,
+    /// Complaint cases.
+    pub complaints: crate::complaints::Complaints,
+    /// The service figures of /desk/reports.
+    pub reports: crate::reports::Reports,
     /// Demo mode: the login page names the sample users.
     pub demo: bool,
+    /// Interruptions in effect (station heads change them; the queue and hotline show them).
+    pub incidents: crate::incident::Incidents,
 }
 
 /// Every desk page and desk API, behind the CSRF guard and the error pages.
@@ -82,6 +91,9 @@ pub fn router(state: DeskState) -> Router {
         .merge(queue::router())
         .merge(hotline::router())
         .merge(orders::router())
+        .merge(complaints::router())
+        .merge(reports::router())
+        .merge(incidents::router())
         .merge(office::router())
         .merge(admin::router())
         .layer(axum::middleware::from_fn_with_state(

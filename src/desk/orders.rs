@@ -271,9 +271,8 @@ async fn step(
         }
     };
     tracing::info!(request = %id, to = ?target, user = desk.user.id, "work order step marked");
-    // WeChat can be slow; the crew's page should not wait for it.
-    let (notifier, changed) = (state.notifier.clone(), updated);
-    tokio::spawn(async move { notifier.request_changed(&changed).await });
+    // Kept before the page answers; WeChat is called in the background (it can be slow).
+    state.notifier.request_changed(&updated).await;
     state.events.publish(DeskEvent::Orders);
     Ok(Redirect::to("/desk/orders").into_response())
 }

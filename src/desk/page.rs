@@ -38,17 +38,32 @@ pub fn csrf(desk: &Desk) -> Markup {
 }
 
 fn nav(tr: &Tr<'_>, desk: &Desk, current: &str) -> Markup {
-    let links: [(Role, &str, &str); 5] = [
-        (Role::Agent, "/desk/queue", "desk-nav-queue"),
-        (Role::Agent, "/desk/hotline", "desk-nav-hotline"),
-        (Role::Station, "/desk/orders", "desk-nav-orders"),
-        (Role::Curator, "/desk/office", "desk-nav-office"),
-        (Role::Admin, "/desk/users", "desk-nav-users"),
+    let links: [(&[Role], &str, &str); 8] = [
+        (&[Role::Agent], "/desk/queue", "desk-nav-queue"),
+        (&[Role::Agent], "/desk/hotline", "desk-nav-hotline"),
+        (
+            &[Role::Agent, Role::Curator, Role::Manager],
+            "/desk/complaints",
+            "desk-nav-complaints",
+        ),
+        (&[Role::Station], "/desk/orders", "desk-nav-orders"),
+        (
+            &[Role::Station, Role::Manager, Role::Curator],
+            "/desk/interruptions",
+            "desk-nav-interruptions",
+        ),
+        (&[Role::Curator], "/desk/office", "desk-nav-office"),
+        (
+            &[Role::Curator, Role::Manager],
+            "/desk/reports",
+            "desk-nav-reports",
+        ),
+        (&[Role::Admin], "/desk/users", "desk-nav-users"),
     ];
     html! {
         nav {
-            @for (role, href, label) in links {
-                @if desk.user.can(role) {
+            @for (roles, href, label) in links {
+                @if desk.user.can_any(roles) {
                     a href=(href) class=[(current == href).then_some("current")] { (tr.t(label)) }
                 }
             }

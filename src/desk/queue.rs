@@ -271,7 +271,7 @@ fn first_line(text: &str) -> String {
 }
 
 /// OpenIDs are long and meaningless to an agent: the end is enough to tell two apart.
-fn mask_user(user: &str) -> String {
+pub(super) fn mask_user(user: &str) -> String {
     let tail: String = user
         .chars()
         .rev()
@@ -307,6 +307,11 @@ async fn conversation_page(
         .map_err(DeskError::internal)?;
     let mine = h.status == Status::Claimed && h.claimed_by == Some(desk.user.id);
     let suggestions = suggestions_for(&state, &lines);
+    let known: Vec<_> = accounts
+        .iter()
+        .filter_map(|a| a.account.as_ref().ok())
+        .collect();
+    let interruptions = super::incidents::banner(&state, &desk.locale, &known);
     let agents = if mine {
         state
             .users
@@ -327,6 +332,7 @@ async fn conversation_page(
                 (transcript(&tr, &lines))
             }
             section.act {
+                (interruptions)
                 @if mine {
                     div #suggestions data-live="conversation" data-id=(h.id)
                         data-src={ "/desk/handoffs/" (h.id) "/suggestions" } {
@@ -354,6 +360,10 @@ async fn conversation_page(
                         button #close type="submit" { (tr.t("desk-close")) }
                     }
                     div.more {
+                        form method="post" action={ "/desk/handoffs/" (h.id) "/complaint" } {
+                            (csrf(&desk))
+                            button #mark-complaint type="submit" { (tr.t("desk-mark-complaint")) }
+                        }
                         form method="post" action={ "/desk/handoffs/" (h.id) "/release" } {
                             (csrf(&desk))
                             button #release type="submit" { (tr.t("desk-release")) }
@@ -455,7 +465,7 @@ fn account(tr: &Tr<'_>, a: &AccountState) -> Markup {
     }
 }
 
-fn transcript(tr: &Tr<'_>, lines: &[TranscriptLine]) -> Markup {
+pub(super) fn transcript(tr: &Tr<'_>, lines: &[TranscriptLine]) -> Markup {
     html! {
         ol.lines {
             @for l in lines {
@@ -674,7 +684,7 @@ async fn claim(
     Path(id): Path<i64>,
 ) -> Result<Response, DeskError> {
     desk.require(Role::Agent)?;
-    load(&state, id).await?;
+    let waited_since = load(&state, id).await?.created_at;
     if !store(&state)
         .claim(id, desk.user.id, Utc::now())
         .await
@@ -689,6 +699,8 @@ async fn claim(
         return Ok((axum::http::StatusCode::CONFLICT, page).into_response());
     }
     tracing::info!(handoff = id, agent = desk.user.id, "handoff claimed");
+    metrics::histogram!("heatdesk_handoff_wait_seconds")
+        .record((Utc::now() - waited_since).as_seconds_f64());
     state.events.publish(handoff::DeskEvent::Queue);
     Ok(Redirect::to(&format!("/desk/handoffs/{id}")).into_response())
 }

@@ -35,10 +35,18 @@ pub enum Role {
     Curator,
     /// Users and everything else.
     Admin,
+    /// Management: reads the reports, changes nothing.
+    Manager,
 }
 
 impl Role {
-    pub const ALL: [Self; 4] = [Self::Agent, Self::Station, Self::Curator, Self::Admin];
+    pub const ALL: [Self; 5] = [
+        Self::Agent,
+        Self::Station,
+        Self::Curator,
+        Self::Admin,
+        Self::Manager,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +54,7 @@ impl Role {
             Self::Station => "station",
             Self::Curator => "curator",
             Self::Admin => "admin",
+            Self::Manager => "manager",
         }
     }
 
@@ -69,6 +78,11 @@ impl User {
     /// Whether the user may use pages of `role`.
     pub fn can(&self, role: Role) -> bool {
         self.role == role || self.role == Role::Admin
+    }
+
+    /// Whether the user may use pages open to any of `roles` (admins pass).
+    pub fn can_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.can(*r))
     }
 }
 
@@ -277,7 +291,7 @@ macro_rules! impl_store {
             async fn by_name(&self, name: &str) -> Result<Option<(User, String)>, UserError> {
                 let sql =
                     format!("SELECT {USER_COLUMNS}, password_hash FROM desk_users WHERE name = $1");
-                let row = sqlx::query(&sql)
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                     .bind(name)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -287,7 +301,7 @@ macro_rules! impl_store {
 
             async fn get(&self, id: i64) -> Result<Option<User>, UserError> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM desk_users WHERE id = $1");
-                let row = sqlx::query(&sql)
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -296,7 +310,9 @@ macro_rules! impl_store {
 
             async fn list(&self) -> Result<Vec<User>, UserError> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM desk_users ORDER BY role, name");
-                let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.iter().map(Self::user).collect()
             }
 

@@ -189,6 +189,7 @@ async fn bind(cx: &mut Ctx<'_>, no: &AccountNo) -> Result<(), DialogueError> {
         return Ok(());
     }
     cx.d.store.bind(cx.user, no, cx.at).await?;
+    cx.promised = true;
     tracing::info!(account = %no.masked(), "account bound");
     let address =
         cx.d.deps

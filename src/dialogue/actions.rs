@@ -173,6 +173,7 @@ pub(super) async fn execute(
     f: FormInstance,
     action: Action,
 ) -> Result<State, DialogueError> {
+    cx.closed_form = Some(f.clone());
     match action {
         Action::AccountBinding => lookups::bindings(cx, &f).await?,
         Action::PaymentLookup => {

@@ -37,6 +37,17 @@ pub(super) struct Ctx<'a> {
     /// Where in `replies` the standard reply of an intent that hands over stands: the
     /// handoff's notice joins it, so the resident reads one message.
     pub handoff_reply: Option<usize>,
+    /// The turn made something the resident will be told of (a request, a binding, a
+    /// rating): its answer waits until the database has it on disk.
+    pub promised: bool,
+    /// Interruptions were looked at this turn (or the resident insists on the repair): the
+    /// intent's own handling follows.
+    pub interruption_checked: bool,
+    /// Triage before a visit ran this turn (or the resident insists): the form follows.
+    pub triaged: bool,
+    /// The form this turn carried out, or a rule of its transaction ended (for the reports:
+    /// a form that ends otherwise was abandoned).
+    pub closed_form: Option<FormInstance>,
 }
 
 impl Ctx<'_> {

@@ -19,8 +19,54 @@ pub struct DialogueData {
     /// What an address must name, as regexes: each of `building` and `door` must match.
     #[serde(default)]
     pub address: AddressPatterns,
+    /// Which questions an interruption in the resident's scope answers first.
+    #[serde(default)]
+    pub interruptions: InterruptionWords,
+    /// Which questions are triaged before a visit is booked, and the self-check's answers.
+    #[serde(default)]
+    pub triage: TriageWords,
     #[serde(skip)]
     address_re: Vec<regex::Regex>,
+    #[serde(skip)]
+    heat_re: Option<regex::Regex>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptionWords {
+    /// Intents whose question an interruption answers first (cold radiators, repairs).
+    #[serde(default)]
+    pub intents: Vec<String>,
+    /// Intents an interruption answers first only when the message is about the heat
+    /// (`heat`): a complaint about the heating, not about a clerk.
+    #[serde(default)]
+    pub about_heat: Vec<String>,
+    /// A regex: the message is about the heat.
+    #[serde(default)]
+    pub heat: String,
+    /// Words that ask to be told when heat is back.
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    /// Words that ask for the repair all the same.
+    #[serde(default)]
+    pub insist: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageWords {
+    /// Intents that book a visit for "not warm": triaged first.
+    #[serde(default)]
+    pub intents: Vec<String>,
+    /// The intent whose standard reply tells how to pay (told with arrears).
+    #[serde(default)]
+    pub pay_intent: String,
+    /// Self-check answers: done, and still cold (book the visit).
+    #[serde(default)]
+    pub still_cold: Vec<String>,
+    /// Self-check answers: warm again.
+    #[serde(default)]
+    pub warm_now: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -60,6 +106,12 @@ impl DialogueData {
                 .map_err(|e| format!("{}: address.{name}: {e}", path.display()))?;
             data.address_re.push(re);
         }
+        let heat = &data.interruptions.heat;
+        if !heat.is_empty() {
+            let re = regex::Regex::new(heat)
+                .map_err(|e| format!("{}: interruptions.heat: {e}", path.display()))?;
+            data.heat_re = Some(re);
+        }
         Ok(data)
     }
 
@@ -79,7 +131,58 @@ impl DialogueData {
                 return Err(format!("menu key `{key}` names unknown intent `{intent}`"));
             }
         }
+        let w = &self.interruptions;
+        let t = &self.triage;
+        let pay = (!t.pay_intent.is_empty()).then_some(&t.pay_intent);
+        let named = w.intents.iter().chain(&w.about_heat).chain(&t.intents);
+        for intent in named.chain(pay) {
+            let known = IntentId::parse(intent.clone())
+                .ok()
+                .is_some_and(|id| catalog.intent(&id).is_some());
+            if !known {
+                return Err(format!(
+                    "interruptions or triage name unknown intent `{intent}`"
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether an interruption covering the resident answers this question first.
+    pub fn interruption_first(&self, intent: &IntentId, text: &str) -> bool {
+        let w = &self.interruptions;
+        let named = |list: &[String]| list.iter().any(|i| i == intent.as_str());
+        named(&w.intents)
+            || (named(&w.about_heat)
+                && self
+                    .heat_re
+                    .as_ref()
+                    .is_some_and(|re| re.is_match(&crate::domain::normalize(text))))
+    }
+
+    /// The message asks to be told when heat is back.
+    pub fn asks_to_be_told(&self, text: &str) -> bool {
+        contains_any(text, &self.interruptions.subscribe)
+    }
+
+    /// The message asks for the repair although an interruption was told.
+    pub fn insists(&self, text: &str) -> bool {
+        contains_any(text, &self.interruptions.insist)
+    }
+
+    /// Whether a visit for this question is triaged first.
+    pub fn triaged(&self, intent: &IntentId) -> bool {
+        self.triage.intents.iter().any(|i| i == intent.as_str())
+    }
+
+    /// A self-check answer: done, still cold. Checked before `warm_now`, which it may
+    /// contain (the words for "still not warm" hold the word for "warm").
+    pub fn still_cold(&self, text: &str) -> bool {
+        contains_any(text, &self.triage.still_cold)
+    }
+
+    pub fn warm_now(&self, text: &str) -> bool {
+        contains_any(text, &self.triage.warm_now)
     }
 
     pub fn menu_intent(&self, key: &str) -> Option<IntentId> {
@@ -96,4 +199,11 @@ impl DialogueData {
             .to_lowercase();
         !t.is_empty() && self.words.skip.iter().any(|w| w.to_lowercase() == t)
     }
+}
+
+fn contains_any(text: &str, words: &[String]) -> bool {
+    let t = crate::domain::normalize(text);
+    words
+        .iter()
+        .any(|w| !w.is_empty() && t.contains(&crate::domain::normalize(w)))
 }

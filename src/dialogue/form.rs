@@ -220,6 +220,7 @@ pub(super) async fn run(cx: &mut Ctx<'_>, mut f: FormInstance) -> Result<State, 
         }
     }
     if let Some(stop) = actions::check(cx, &mut f, action).await? {
+        cx.closed_form = Some(f);
         return Ok(stop);
     }
     if let Some(slot) = next_slot(&spec, &f) {
@@ -232,6 +233,7 @@ pub(super) async fn run(cx: &mut Ctx<'_>, mut f: FormInstance) -> Result<State, 
     }
     if spec.confirm {
         if !actions::preview(cx, &f, action).await? {
+            cx.closed_form = Some(f);
             return Ok(State::Idle);
         }
         attach::summary(cx, &f, &spec);

@@ -13,11 +13,15 @@ mod attach;
 mod clarify;
 mod ctx;
 mod data;
+mod follow_up;
 mod form;
+mod interruption;
 mod lookups;
 mod port;
 mod requests;
+mod runs;
 mod state;
+mod triage;
 mod turn;
 mod types;
 
@@ -38,7 +42,11 @@ use crate::transcript::{
 };
 
 pub use data::DialogueData;
-pub use port::{Contradicted, Escalate, EscalateError, Handover, OpenHandoff, Unhappy};
+pub use port::{
+    Complaint, Contradicted, Escalate, EscalateError, Handover, LodgeComplaint, Lodged,
+    OpenHandoff, Unhappy,
+};
+pub use requests::REQUEST_KEY_PREFIX;
 pub use state::{Conversation, FormInstance, Pending, SlotValue, State};
 pub use types::{DialogueError, Escalation, EscalationReason, Inbound, Outcome, Turn};
 
@@ -83,11 +91,16 @@ pub struct DialogueDeps {
     pub escalate: Arc<dyn Escalate>,
     /// Told of answers a resident contradicted at once (none: nobody listens).
     pub contradicted: Option<Arc<dyn Contradicted>>,
+    /// Makes a complaint a case with a number and deadlines (none: complaints are only
+    /// handed over).
+    pub complaints: Option<Arc<dyn LodgeComplaint>>,
     pub settings: DialogueSettings,
     pub rules: Rules,
     pub limits: EscalationLimits,
     /// Where the lexicon and the dialogue's own data live (beside the intents).
     pub intents_dir: PathBuf,
+    /// Interruptions in effect, told first to residents of their scope (none: never).
+    pub incidents: Option<crate::incident::Incidents>,
 }
 
 /// Attempts of one turn when another instance changes the same conversation meanwhile.
@@ -177,6 +190,8 @@ impl Dialogue {
                 // The turn ran to its end before (on an instance that then died, say): the
                 // resident gets what it answered, and nothing is done again.
                 tracing::info!("message answered before; the same answer again");
+                // The turn that stored it may have died before its flush.
+                self.store.sync().await?;
                 return Ok(answer);
             }
             if notices.is_none() {
@@ -207,14 +222,20 @@ impl Dialogue {
                 understood: std::sync::Mutex::new(None),
                 negative: false,
                 handoff_reply: None,
+                promised: false,
+                interruption_checked: false,
+                triaged: false,
+                closed_form: None,
             };
             let mut current = conv.state;
+            let started_in = current.clone();
             if self.timed_out(&current, idle_since, turn.at) {
                 cx.say("dialogue-timeout-restart", &[]);
                 current = State::Idle;
             }
             let before = current.clone();
             let next = turn::step(&mut cx, current, &turn.inbound).await?;
+            let promised = cx.promised || cx.escalation.is_some();
             let negative = conv.negative + u32::from(cx.negative);
             let limit = self.deps.limits.negative_messages;
             if limit > 0 && negative >= limit {
@@ -262,11 +283,22 @@ impl Dialogue {
                 .save_turn(&turn.user, &json, version, turn.at, answered)
                 .await?
             {
+                if promised {
+                    // What the answer reports (the request, the handoff, the turn's own
+                    // save) must survive a crash once the resident has read it.
+                    self.store.sync().await?;
+                }
                 tracing::info!(
                     state = state_name(&saved.state),
                     replies = outcome.replies.len(),
                     "turn done"
                 );
+                let closed = cx.closed_form.as_ref();
+                for run in runs::runs(&cx.catalog, &started_in, &saved.state, closed, turn.at) {
+                    if let Err(e) = self.store.record_form(&turn.user, &run).await {
+                        tracing::warn!(error = %e, "cannot record where the form stands");
+                    }
+                }
                 self.record(turn, &outcome, understood, handoff).await?;
                 return Ok(outcome);
             }
@@ -338,6 +370,17 @@ impl Dialogue {
             confidence: e.confidence,
         };
         self.store.record_escalation(&turn.user, &record).await?;
+        if e.reason == EscalationReason::Complaint {
+            if let Some(told) = self.lodge(turn).await {
+                match standard.and_then(|i| replies.get_mut(i)) {
+                    Some(reply) => {
+                        reply.push('\n');
+                        reply.push_str(&told);
+                    }
+                    None => replies.push(told),
+                }
+            }
+        }
         let snapshot = self.snapshot(turn, before, understood).await;
         match self
             .deps
@@ -362,6 +405,44 @@ impl Dialogue {
             Err(err) => tracing::error!(error = %err, "cannot open the handoff"),
         }
         Ok(None)
+    }
+
+    /// Makes the resident's complaint a case; what they are told of it (its number and
+    /// deadlines), or nothing when there is nowhere to lodge it.
+    async fn lodge(&self, turn: &Turn) -> Option<String> {
+        let desk = self.deps.complaints.as_ref()?;
+        let key = match &turn.message {
+            Some(m) => format!("wechat:{}:{m}", turn.user),
+            None => format!("turn:{}:{}", turn.user, turn.at.timestamp_micros()),
+        };
+        let complaint = Complaint {
+            user: turn.user.clone(),
+            words: inbound_text(&turn.inbound),
+            key,
+            at: turn.at,
+        };
+        match desk.lodge(&complaint).await {
+            Ok(l) => {
+                let local = |t: DateTime<Utc>| {
+                    t.with_timezone(&crate::entities::UTILITY_TZ)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                };
+                Some(self.deps.locales.text(
+                    &turn.locale,
+                    "complaint-lodged",
+                    &[
+                        ctx::arg("number", &l.number),
+                        ctx::arg("contact_by", local(l.contact_by)),
+                        ctx::arg("resolve_by", local(l.resolve_by)),
+                    ],
+                ))
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot open the complaint case");
+                None
+            }
+        }
     }
 
     /// The turn's lines in the transcript; the desk hears of a resident it is serving.
@@ -548,6 +629,10 @@ fn state_name(s: &State) -> &'static str {
         State::ChoosingAccount { .. } => "choosing_account",
         State::Confirming { .. } => "confirming",
         State::Rating { .. } => "rating",
+        State::InterruptionTold { .. } => "interruption_told",
+        State::AskingEstate { .. } => "asking_estate",
+        State::SelfCheck { .. } => "self_check",
+        State::Explained { .. } => "explained",
     }
 }
 

@@ -81,3 +81,49 @@ pub trait Contradicted: Send + Sync + 'static {
         at: DateTime<Utc>,
     );
 }
+
+/// A resident's complaint, to become a case with a number and deadlines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Complaint {
+    pub user: String,
+    /// What the resident wrote.
+    pub words: String,
+    /// The same key for the same message: a turn run again finds the case it made.
+    pub key: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What the resident is told of their case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lodged {
+    pub number: String,
+    /// The resident will have been contacted by then.
+    pub contact_by: DateTime<Utc>,
+    /// The resident will have the outcome by then.
+    pub resolve_by: DateTime<Utc>,
+}
+
+/// Where complaints become cases: `complaints::Complaints` implements it. Closing a case
+/// asks the resident how satisfied they are; their answer comes back through the dialogue.
+#[async_trait]
+pub trait LodgeComplaint: Send + Sync + 'static {
+    async fn lodge(&self, complaint: &Complaint) -> Result<Lodged, EscalateError>;
+
+    /// The resident's closed case whose follow-up question they were asked and have not
+    /// answered yet (the latest, when several).
+    async fn awaiting_follow_up(&self, _user: &str) -> Result<Option<i64>, EscalateError> {
+        Ok(None)
+    }
+
+    /// The resident's answer to the follow-up question: satisfaction 1 to 5 and their
+    /// words; `false` when the case has its follow-up already.
+    async fn followed_up(
+        &self,
+        _case: i64,
+        _satisfaction: i64,
+        _words: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<bool, EscalateError> {
+        Ok(false)
+    }
+}

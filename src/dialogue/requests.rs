@@ -13,9 +13,12 @@ use crate::service::{
     IdempotencyKey, NewRequest, RequestKind, RequestStatus, ServiceRequest, Submission,
 };
 
+/// How the keys of requests made in the chat begin (the reports count them apart).
+pub const REQUEST_KEY_PREFIX: &str = "dlg-";
+
 fn key(user: &str, seq: u64) -> Result<IdempotencyKey, DialogueError> {
     let digest = hex::encode(&Sha256::digest(user.as_bytes())[..8]);
-    IdempotencyKey::parse(format!("dlg-{digest}-{seq}"))
+    IdempotencyKey::parse(format!("{REQUEST_KEY_PREFIX}{digest}-{seq}"))
         .map_err(|e| DialogueError::Data(e.to_string()))
 }
 
@@ -51,7 +54,9 @@ pub(super) async fn submit(
         details: Value::Object(details),
     };
     let api = cx.d.deps.service.clone();
-    match cx.d.deps.outbox.submit(api.as_ref(), cx.user, &new).await {
+    let submitted = cx.d.deps.outbox.submit(api.as_ref(), cx.user, &new).await;
+    cx.promised = true;
+    match submitted {
         Ok(Submission::Created(req)) => {
             tracing::info!(request = %req.id, kind = ?kind, account = %new.account.masked(), "request made");
             created(cx, &req);

@@ -36,6 +36,32 @@ pub enum State {
     Confirming { form: FormInstance },
     /// An agent closed the conversation and asked for a rating of 1 to 5.
     Rating { handoff: i64 },
+    /// Interruptions covering the resident were told in answer to `intent`'s question,
+    /// with the offer to be told when heat is back.
+    InterruptionTold {
+        interruptions: Vec<i64>,
+        intent: IntentId,
+        /// The triage case recorded (amended when the resident insists).
+        #[serde(default)]
+        case: Option<i64>,
+    },
+    /// Interruptions are in effect and the resident, not bound, was asked for the estate
+    /// before `intent`'s question is answered.
+    AskingEstate { intent: IntentId },
+    /// "Not warm": nothing else explained it and the self-check was asked before a visit is
+    /// booked (`case`: the triage record its answer amends).
+    SelfCheck {
+        intent: IntentId,
+        #[serde(default)]
+        case: Option<i64>,
+    },
+    /// "Not warm": triage told what keeps it cold (the season, a suspension, the valve,
+    /// arrears) instead of booking; the resident may still insist on the visit.
+    Explained {
+        intent: IntentId,
+        #[serde(default)]
+        case: Option<i64>,
+    },
 }
 
 /// What a `Filling` conversation waits for.

@@ -3,7 +3,10 @@
 use super::ctx::Ctx;
 use super::state::{FormInstance, Pending, State};
 use super::types::Inbound;
-use super::{account, attach, clarify, form, lookups, DialogueError, Unhappy};
+use super::{
+    account, attach, clarify, follow_up, form, interruption, lookups, triage, DialogueError,
+    Unhappy,
+};
 use crate::domain::{EntryId, EscalationReason, IntentId};
 use crate::entities::{Entities, UTILITY_TZ};
 use crate::nlu::Decision;
@@ -54,7 +57,10 @@ async fn text(cx: &mut Ctx<'_>, state: State, t: &str) -> Result<State, Dialogue
         return Ok(State::Idle);
     }
     match state {
-        State::Idle => idle(cx, t, &entities).await,
+        State::Idle => match follow_up::answered(cx, t, &entities).await {
+            Some(next) => Ok(next),
+            None => idle(cx, t, &entities).await,
+        },
         State::Clarifying {
             candidates,
             failures,
@@ -66,6 +72,16 @@ async fn text(cx: &mut Ctx<'_>, state: State, t: &str) -> Result<State, Dialogue
         }
         State::Confirming { form } => form::confirm(cx, form, t, &entities).await,
         State::Rating { handoff } => rated(cx, handoff, t, &entities).await,
+        State::InterruptionTold {
+            interruptions,
+            intent,
+            case,
+        } => interruption::answered(cx, interruptions, intent, case, t, &entities).await,
+        State::AskingEstate { intent } => interruption::estate(cx, intent, t, &entities).await,
+        State::SelfCheck { intent, case } => triage::answered(cx, intent, case, t, &entities).await,
+        State::Explained { intent, case } => {
+            triage::explained(cx, intent, case, t, &entities).await
+        }
     }
 }
 
@@ -77,21 +93,17 @@ async fn rated(
     t: &str,
     entities: &Entities,
 ) -> Result<State, DialogueError> {
-    let score = entities
-        .choice
-        .or_else(|| {
-            let digits: Vec<u32> = t.chars().filter_map(|c| c.to_digit(10)).collect();
-            (digits.len() == 1).then(|| digits[0] as usize)
-        })
-        .filter(|n| (1..=5).contains(n));
-    let Some(score) = score else {
+    let Some(score) = follow_up::score(t, entities) else {
         return idle(cx, t, entities).await;
     };
     if score <= 2 {
         report_unhappy(cx, Unhappy::LowRating).await;
     }
-    match cx.d.deps.escalate.rate(handoff, score as i64, cx.at).await {
-        Ok(_) => cx.say("handoff-rating-thanks", &[]),
+    match cx.d.deps.escalate.rate(handoff, score, cx.at).await {
+        Ok(_) => {
+            cx.promised = true;
+            cx.say("handoff-rating-thanks", &[]);
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot store the rating");
             cx.say("handoff-rating-thanks", &[]);
@@ -211,14 +223,44 @@ async fn start_inner(
         cx.not_understood();
         return Ok(State::Idle);
     };
+    if !cx.interruption_checked && cx.d.data.interruption_first(id, t) {
+        cx.interruption_checked = true;
+        // A known interruption answers the question before any visit is booked.
+        if let Some(next) = interruption::first(cx, id, entities).await {
+            return Ok(next);
+        }
+    }
+    if !cx.triaged && cx.d.data.triaged(id) {
+        cx.triaged = true;
+        if let Some(next) = triage::before_visit(cx, id, entry).await {
+            return Ok(next);
+        }
+    }
     if let Some(reason) = intent.handoff() {
         cx.escalate(reason, Some(id.clone()), confidence);
     }
+    begin(cx, id, entry, entities, t, true).await
+}
+
+/// The intent's form (or its standard reply when it has none). `ask`: its intro and its
+/// offer first; without, the form starts at once (the resident already asked for it).
+pub(super) async fn begin(
+    cx: &mut Ctx<'_>,
+    id: &IntentId,
+    entry: Option<&EntryId>,
+    entities: &Entities,
+    t: &str,
+    ask: bool,
+) -> Result<State, DialogueError> {
+    let Some(intent) = cx.intent(id).cloned() else {
+        cx.not_understood();
+        return Ok(State::Idle);
+    };
     let (Some(spec), Some(_)) = (&intent.form, intent.action) else {
         cx.entry_reply(id, entry);
         return Ok(State::Idle);
     };
-    if spec.intro {
+    if ask && spec.intro {
         cx.entry_reply(id, entry);
     }
     let seq = cx.next_seq();
@@ -232,7 +274,7 @@ async fn start_inner(
     form::prefill_choices(&mut f, spec, t);
     applied.tell(cx);
     match &spec.offer {
-        Some(offer) if !applied.changed => {
+        Some(offer) if ask && !applied.changed => {
             cx.say(offer, &[]);
             Ok(State::Offering { form: f })
         }
@@ -272,7 +314,11 @@ pub(super) fn reprompt(cx: &mut Ctx<'_>, state: State) -> State {
             }
         }
         State::ChoosingAccount { .. } => cx.say("dialogue-choose-account-again", &[]),
-        State::Idle | State::Clarifying { .. } | State::Rating { .. } => {}
+        State::InterruptionTold { .. } => cx.say("interruption-offer", &[]),
+        State::AskingEstate { .. } => cx.say("interruption-which-estate", &[]),
+        State::SelfCheck { .. } => triage::ask(cx),
+        State::Idle | State::Clarifying { .. } | State::Rating { .. } | State::Explained { .. } => {
+        }
     }
     state
 }
@@ -281,7 +327,13 @@ pub(super) fn reprompt(cx: &mut Ctx<'_>, state: State) -> State {
 pub(super) fn resume(cx: &mut Ctx<'_>, state: State) -> State {
     if !matches!(
         state,
-        State::Idle | State::Clarifying { .. } | State::Rating { .. }
+        State::Idle
+            | State::Clarifying { .. }
+            | State::Rating { .. }
+            | State::InterruptionTold { .. }
+            | State::AskingEstate { .. }
+            | State::SelfCheck { .. }
+            | State::Explained { .. }
     ) {
         cx.say("dialogue-resume", &[]);
     }

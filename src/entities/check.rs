@@ -164,6 +164,15 @@ fn validate_numbers(raw: &RawLexicon, src: &Source, diags: &mut Diagnostics) {
         choices.add(diags, &c.words, &format!("choice {}", c.n.get_ref()));
         choices.add(diags, &c.bare, &format!("choice {}", c.n.get_ref()));
     }
+    let mut ratings = Meanings::new(src);
+    for r in &raw.satisfaction {
+        in_range(src, diags, &r.score, "satisfaction score", 1..=5);
+        ratings.add(
+            diags,
+            &r.words,
+            &format!("satisfaction {}", r.score.get_ref()),
+        );
+    }
     for (words, what) in [
         (&raw.units.area, "area units"),
         (&raw.units.money, "money units"),

@@ -276,6 +276,7 @@ impl Lexicon {
             .filter_map(|i| Some(self.estate_names.get(i)?.0.clone()))
             .collect();
         e.choice = s.choice();
+        e.satisfaction = s.named(&self.satisfaction).first().copied();
         s.flags(&mut e);
         e
     }

@@ -31,6 +31,9 @@ pub(crate) struct RawLexicon {
     pub units: RawUnits,
     pub numerals: Spanned<BTreeMap<String, Spanned<i64>>>,
     pub choice: Vec<RawChoice>,
+    /// Words that rate the service 1 to 5 ("very satisfied"), for follow-up questions.
+    #[serde(default)]
+    pub satisfaction: Vec<RawSatisfaction>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +135,13 @@ pub(crate) struct RawEstate {
 pub(crate) struct RawUnits {
     pub area: Words,
     pub money: Words,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSatisfaction {
+    pub score: Spanned<i64>,
+    pub words: Words,
 }
 
 #[derive(Debug, Deserialize)]

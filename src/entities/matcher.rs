@@ -66,6 +66,7 @@ pub struct Lexicon {
     pub(crate) numerals: HashMap<char, u32>,
     pub(crate) choices: Dict<usize>,
     pub(crate) bare_choices: Dict<usize>,
+    pub(crate) satisfaction: Dict<usize>,
 }
 
 impl Lexicon {
@@ -251,6 +252,11 @@ pub(crate) fn compile(raw: &RawLexicon) -> Result<Lexicon, LexiconError> {
         numerals,
         choices: choice(false)?,
         bare_choices: choice(true)?,
+        satisfaction: Dict::new(
+            raw.satisfaction
+                .iter()
+                .flat_map(|r| words_of(&r.words, usize::try_from(*r.score.get_ref()).unwrap_or(0))),
+        )?,
         days,
         time_of_day,
         weekdays,

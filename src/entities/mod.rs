@@ -72,6 +72,9 @@ pub struct Entities {
     pub money: Vec<Fen>,
     /// 1-based answer to a numbered question.
     pub choice: Option<usize>,
+    /// How satisfied the words say the resident is, 1 to 5 ("very satisfied": 5).
+    #[serde(default)]
+    pub satisfaction: Option<usize>,
     pub yes: bool,
     pub no: bool,
     pub cancel: bool,

@@ -21,6 +21,10 @@ pub enum DeskEvent {
     Conversation(i64),
     /// A work order moved on.
     Orders,
+    /// A complaint case was opened or changed.
+    Complaints,
+    /// A complaint case passed a deadline while open (told once per case).
+    ComplaintOverdue(i64),
 }
 
 impl DeskEvent {
@@ -30,13 +34,15 @@ impl DeskEvent {
             Self::Queue => "queue",
             Self::Conversation(_) => "conversation",
             Self::Orders => "orders",
+            Self::Complaints => "complaints",
+            Self::ComplaintOverdue(_) => "complaint_overdue",
         }
     }
 
     pub fn id(self) -> i64 {
         match self {
-            Self::Conversation(id) => id,
-            Self::Queue | Self::Orders => 0,
+            Self::Conversation(id) | Self::ComplaintOverdue(id) => id,
+            Self::Queue | Self::Orders | Self::Complaints => 0,
         }
     }
 }

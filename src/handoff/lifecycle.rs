@@ -267,6 +267,7 @@ fn store_err(e: crate::transcript::StoreError) -> HandoffError {
     match e {
         crate::transcript::StoreError::Database(e) => HandoffError::Database(e),
         crate::transcript::StoreError::Decode(s) => HandoffError::Decode(s),
+        crate::transcript::StoreError::Storage(e) => HandoffError::Decode(e.to_string()),
     }
 }
 

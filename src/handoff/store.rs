@@ -255,7 +255,7 @@ macro_rules! impl_store {
                 id: Option<i64>,
             ) -> Result<Vec<Handoff>, HandoffError> {
                 let sql = format!("SELECT {COLUMNS} {FROM} {filter}");
-                let mut q = sqlx::query(&sql);
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 if let Some(b) = bind {
                     q = q.bind(b.to_owned());
                 }

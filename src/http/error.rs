@@ -94,6 +94,10 @@ pub async fn localize(State(locales): State<Arc<Locales>>, req: Request, next: N
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let request_id = req
+        .extensions()
+        .get::<super::request_id::RequestId>()
+        .map(|id| id.0.clone());
     let res = next.run(req).await;
     let info = match res.extensions().get::<ErrorInfo>() {
         Some(info) => info.clone(),
@@ -112,6 +116,9 @@ pub async fn localize(State(locales): State<Arc<Locales>>, req: Request, next: N
     let mut body = json!({ "error": { "code": info.code, "message": message } });
     if let Some(detail) = info.detail {
         body["error"]["detail"] = json!(detail);
+    }
+    if let Some(id) = request_id {
+        body["error"]["request_id"] = json!(id);
     }
     let status = res.status();
     let mut out = Response::new(Body::from(body.to_string()));

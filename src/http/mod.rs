@@ -3,6 +3,8 @@
 
 pub mod error;
 mod health;
+pub mod metrics;
+pub mod request_id;
 
 pub use health::Readiness;
 
@@ -15,7 +17,7 @@ use tokio::net::TcpListener;
 
 use crate::i18n::Locales;
 use crate::nlu::EngineHandle;
-use crate::storage::Storage;
+use crate::storage::{Database, Storage};
 
 /// Largest request body the JSON API accepts.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -40,6 +42,29 @@ pub fn api(
 }
 
 /// Serves until SIGINT or SIGTERM, then lets requests in flight finish.
+/// Answers a request that may have written (anything but GET, HEAD, OPTIONS) only once
+/// its writes are durable: the database commits without flushing (`Database::sync`), and
+/// whoever pressed a button is told it was done.
+pub async fn durable_writes(
+    axum::extract::State(db): axum::extract::State<Database>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let res = next.run(req).await;
+    if reads {
+        return res;
+    }
+    match db.sync().await {
+        Ok(()) => res,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot make a request's writes durable");
+            axum::response::IntoResponse::into_response(axum::http::StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
+
 pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
     serve_with(listener, app, || {}).await
 }

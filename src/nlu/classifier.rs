@@ -78,6 +78,7 @@ impl Classifier {
             latency_us,
             catalog_version: engine.catalog().version.clone(),
         };
+        metrics::counter!("heatdesk_classifications_total", "channel" => log.channel.clone(), "decision" => log.decision.clone()).increment(1);
         // A log write must not fail the resident's answer.
         if let Err(e) = self.log.log_classification(&log).await {
             tracing::error!(error = %e, "cannot log the classification");

@@ -101,6 +101,7 @@ impl Library {
         }
         let catalog = compose(&version.doc, &sources, &engineering)?;
         let engine = build_engine(catalog, &nlu).await?;
+        crate::telemetry::phrasebook_version(version.meta.number);
         Ok(Self {
             store,
             engine: Arc::new(EngineHandle::new(engine, nlu.clone())),
@@ -184,6 +185,7 @@ impl Library {
         if number < self.live().meta.number {
             return;
         }
+        crate::telemetry::phrasebook_version(number);
         if let Reload::Swapped { from, to } = self.engine.swap(engine) {
             tracing::debug!(%from, %to, number, "engine swapped");
         }

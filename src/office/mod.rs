@@ -737,7 +737,9 @@ impl Office {
         Ok(set)
     }
 
-    pub async fn feedback(&self, f: Feedback) -> Result<(), OfficeError> {
+    pub async fn feedback(&self, mut f: Feedback) -> Result<(), OfficeError> {
+        // The office keeps residents' words masked, whoever reports them.
+        f.text_masked = mask_personal(&f.text_masked);
         self.store.add_feedback(&f).await?;
         Ok(())
     }

@@ -157,9 +157,9 @@ macro_rules! impl_store {
             }
 
             async fn version(&self, number: i64) -> Result<Option<Version>, StoreError> {
-                let row = sqlx::query(&format!(
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {VERSION_META}, doc FROM phrasebook_versions WHERE number = $1"
-                ))
+                )))
                 .bind(number)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -174,9 +174,9 @@ macro_rules! impl_store {
             }
 
             async fn versions(&self) -> Result<Vec<VersionMeta>, StoreError> {
-                let rows = sqlx::query(&format!(
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {VERSION_META} FROM phrasebook_versions ORDER BY number DESC"
-                ))
+                )))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::meta).collect()
@@ -224,9 +224,9 @@ macro_rules! impl_store {
             }
 
             async fn changeset(&self, id: i64) -> Result<Option<ChangeSet>, StoreError> {
-                let row = sqlx::query(&format!(
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {CHANGESET} FROM office_changesets WHERE id = $1"
-                ))
+                )))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -245,10 +245,10 @@ macro_rules! impl_store {
             }
 
             async fn open_changeset(&self, author: &str) -> Result<ChangeSet, StoreError> {
-                let found = sqlx::query(&format!(
+                let found = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {CHANGESET} FROM office_changesets \
                      WHERE author = $1 AND status IN ('draft', 'returned') ORDER BY id DESC LIMIT 1"
-                ))
+                )))
                 .bind(author)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -256,10 +256,10 @@ macro_rules! impl_store {
                     return Self::changeset(&row);
                 }
                 let now = Utc::now();
-                let row = sqlx::query(&format!(
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO office_changesets (author, status, summary, created_at, updated_at) \
                      VALUES ($1, 'draft', '', $2, $2) RETURNING {CHANGESET}"
-                ))
+                )))
                 .bind(author)
                 .bind(now)
                 .fetch_one(&self.pool)
@@ -276,10 +276,10 @@ macro_rules! impl_store {
                     .map(|s| format!("'{}'", s.as_str()))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let rows = sqlx::query(&format!(
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {CHANGESET} FROM office_changesets WHERE status IN ({list}) \
                      ORDER BY updated_at DESC, id DESC LIMIT 200"
-                ))
+                )))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter().map(Self::changeset).collect()
@@ -297,13 +297,13 @@ macro_rules! impl_store {
                     .map(|s| format!("'{}'", s.as_str()))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let done = sqlx::query(&format!(
+                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE office_changesets SET status = $2, updated_at = $3, \
                      summary = COALESCE($4, summary), comment = COALESCE($5, comment), \
                      reviewer = COALESCE($6, reviewer), \
                      published_version = COALESCE($7, published_version) \
                      WHERE id = $1 AND status IN ({list})"
-                ))
+                )))
                 .bind(id)
                 .bind(to.as_str())
                 .bind(Utc::now())
@@ -326,9 +326,9 @@ macro_rules! impl_store {
             }
 
             async fn edits(&self, changeset: i64) -> Result<Vec<Edit>, StoreError> {
-                let rows = sqlx::query(&format!(
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {EDIT} FROM office_edits WHERE changeset_id = $1 ORDER BY at, subject"
-                ))
+                )))
                 .bind(changeset)
                 .fetch_all(&self.pool)
                 .await?;
@@ -336,11 +336,11 @@ macro_rules! impl_store {
             }
 
             async fn open_edits_of(&self, subject: &Subject) -> Result<Vec<Edit>, StoreError> {
-                let rows = sqlx::query(&format!(
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT e.changeset_id, e.subject, e.body, e.base, e.author, e.at \
                      FROM office_edits e JOIN office_changesets c ON c.id = e.changeset_id \
                      WHERE e.subject = $1 AND c.status IN ({OPEN}) ORDER BY e.at DESC"
-                ))
+                )))
                 .bind(subject_key(subject))
                 .fetch_all(&self.pool)
                 .await?;

@@ -107,6 +107,22 @@ impl HttpServiceApi {
         body: Option<&B>,
         key: Option<&IdempotencyKey>,
     ) -> Result<T, ServiceError> {
+        let started = std::time::Instant::now();
+        let result = self
+            .with_retries(method.clone(), path, query, body, key)
+            .await;
+        metrics::histogram!("heatdesk_service_api_duration_seconds", "method" => method.to_string()).record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    async fn with_retries<T: DeserializeOwned, Q: Serialize + Sync, B: Serialize + Sync>(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&Q>,
+        body: Option<&B>,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<T, ServiceError> {
         let mut last = String::new();
         for attempt in 0..self.attempts {
             if attempt > 0 {
@@ -114,8 +130,12 @@ impl HttpServiceApi {
             }
             match self.try_once(method.clone(), path, query, body, key).await {
                 Ok(v) => return Ok(v),
-                Err(Failure::Final(e)) => return Err(e),
+                Err(Failure::Final(e)) => {
+                    metrics::counter!("heatdesk_service_api_errors_total", "method" => method.to_string(), "kind" => "final").increment(1);
+                    return Err(e);
+                }
                 Err(Failure::Retry(why)) => {
+                    metrics::counter!("heatdesk_service_api_errors_total", "method" => method.to_string(), "kind" => "transient").increment(1);
                     tracing::warn!(attempt = attempt + 1, %why, "service API call failed");
                     last = why;
                 }
@@ -146,6 +166,8 @@ impl HttpServiceApi {
             req = req.json(body);
         }
         let res = req.send().await.map_err(|e| {
+            // The URL names accounts: not for the log.
+            let e = e.without_url();
             if e.is_connect() || e.is_timeout() || e.is_request() {
                 Failure::Retry(e.to_string())
             } else {
@@ -155,6 +177,7 @@ impl HttpServiceApi {
         let status = res.status();
         if status.is_success() {
             return res.json().await.map_err(|e| {
+                let e = e.without_url();
                 let e = if e.is_timeout() {
                     e.to_string()
                 } else {

@@ -241,9 +241,9 @@ async fn advance(
         note: body.note,
     };
     let request = s.service.advance_request(&update).await?;
-    // Residents hear of the step without delaying the business system's call.
-    let (notifier, changed) = (s.notifier.clone(), request.clone());
-    tokio::spawn(async move { notifier.request_changed(&changed).await });
+    // The notices are kept before the answer (a replayed call makes none twice); WeChat
+    // is called in the background, so the business system does not wait for it.
+    s.notifier.request_changed(&request).await;
     Ok(Json(request))
 }
 

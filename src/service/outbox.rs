@@ -128,6 +128,16 @@ impl Outbox {
         Ok(n)
     }
 
+    /// When the oldest item still waiting was kept, if any.
+    pub async fn oldest_pending(&self) -> Result<Option<chrono::DateTime<Utc>>, OutboxError> {
+        let at = on_pool!(&self.db, pool => {
+            sqlx::query_scalar("SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 1")
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(at)
+    }
+
     /// Tries every pending item once; returns how many were settled (done or failed).
     pub async fn run_once(&self, api: &dyn ServiceApi) -> Result<usize, OutboxError> {
         let items: Vec<(i64, String)> = on_pool!(&self.db, pool => {

@@ -81,6 +81,11 @@ pub struct Rules {
     pub area_max_m2: f64,
     pub season_start: MonthDay,
     pub season_end: MonthDay,
+    /// Arrears past their due date keep the valve closed: a resident with arrears who
+    /// writes that the heating is off is told so (and how to pay) before a visit is booked.
+    pub arrears_block_valve: bool,
+    /// The legal indoor minimum in the heating season (°C); the replies' `{indoor_temp_standard}`.
+    pub indoor_min_celsius: f64,
 }
 
 impl Default for Rules {
@@ -98,6 +103,8 @@ impl Default for Rules {
             area_max_m2: 1000.0,
             season_start: MonthDay::new(10, 15),
             season_end: MonthDay::new(4, 15),
+            arrears_block_valve: true,
+            indoor_min_celsius: 18.0,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Persistence behind one trait, with SQLite (embedded default) and PostgreSQL backends.
 //! Each backend owns its SQL and its migrations (`migrations/<backend>/`).
 
+mod backup;
+mod barrier;
 mod postgres;
+mod schema;
 mod sqlite;
 
 use std::sync::Arc;
@@ -10,8 +13,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use backup::{
+    backup_sqlite, restore_sqlite, sqlite_in_use, sqlite_path, verify_sqlite_backup, Restored,
+};
+pub use postgres::sync as sync_postgres;
 pub use postgres::PgStorage;
-pub use sqlite::SqliteStorage;
+pub use schema::{Migration, SchemaStatus};
+pub use sqlite::{sync as sync_sqlite, SqliteStorage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -26,6 +34,20 @@ pub enum StorageError {
     },
     #[error("unsupported database URL (expected sqlite:// or postgres://)")]
     UnsupportedUrl,
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A file offered as a backup that is damaged or is not heatdesk's database.
+    #[error("{path} is not a usable heatdesk backup: {why}")]
+    NotABackup { path: String, why: String },
+    /// A process has the database open (a running `heatdesk serve`).
+    #[error("{path} is in use by another process")]
+    InUse { path: String },
+    /// Rows point at rows that are not there after migrating (table, rows).
+    #[error("foreign keys broken after migrating: {0}")]
+    ForeignKeys(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,6 +114,14 @@ pub enum Database {
 impl Database {
     /// Opens the database named by `url`, creating it (SQLite) and migrating it as needed.
     pub async fn open(url: &str) -> Result<Self, StorageError> {
+        let db = Self::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens the database named by `url` without touching its schema (`serve --no-migrate`
+    /// checks it with `schema` instead).
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
         if url.starts_with("sqlite:") {
             Ok(Self::Sqlite(sqlite::connect(url).await?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -101,10 +131,29 @@ impl Database {
         }
     }
 
+    /// Makes every commit made so far durable. Commits do not wait for the disk (SQLite
+    /// `synchronous = NORMAL`, PostgreSQL `synchronous_commit = off`), so whoever is about to
+    /// tell someone that something was done calls this first; concurrent callers share one
+    /// flush (`barrier.rs`).
+    pub async fn sync(&self) -> Result<(), StorageError> {
+        match self {
+            Self::Sqlite(pool) => sqlite::sync(pool).await,
+            Self::Postgres(pool) => postgres::sync(pool).await,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,
             Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Connections the pool holds, and how many of them are idle.
+    pub fn pool_use(&self) -> (u32, usize) {
+        match self {
+            Self::Sqlite(p) => (p.size(), p.num_idle()),
+            Self::Postgres(p) => (p.size(), p.num_idle()),
         }
     }
 

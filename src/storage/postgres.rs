@@ -4,6 +4,11 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
+use std::str::FromStr;
+
+use sqlx::postgres::PgConnectOptions;
+
+use super::barrier::{barrier_for, Registry};
 use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 
 #[derive(Debug, Clone)]
@@ -11,14 +16,50 @@ pub struct PgStorage {
     pool: PgPool,
 }
 
+/// heatdesk's schema on PostgreSQL.
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Connects; the schema is left as it is.
 pub(super) async fn connect(url: &str) -> Result<PgPool, StorageError> {
+    // A commit returns before its log is on disk; what must survive a crash waits for
+    // `sync`, whose commit waits for the flush of everything before it.
+    let options = PgConnectOptions::from_str(url)?.options([("synchronous_commit", "off")]);
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+        .connect_with(options)
         .await?;
-    sqlx::migrate!("migrations/postgres").run(&pool).await?;
     Ok(pool)
+}
+
+/// Makes every commit made so far on this database durable: a transaction with an id,
+/// committed with `synchronous_commit = on`, returns once the log up to its commit record
+/// is flushed, and with it every commit before. Callers waiting at once share it.
+pub async fn sync(pool: &PgPool) -> Result<(), StorageError> {
+    static BARRIERS: Registry<()> = Registry::new();
+    let o = pool.connect_options();
+    let key = format!(
+        "{}:{}/{}",
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap_or("")
+    );
+    barrier_for(&BARRIERS, key)
+        .sync(|_| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit = on")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("SELECT txid_current()")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
 }
 
 impl PgStorage {
@@ -86,9 +127,9 @@ impl Storage for PgStorage {
     }
 
     async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO classifications ({LOG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
+        )))
         .bind(c.at)
         .bind(&c.channel)
         .bind(&c.text_masked)
@@ -107,9 +148,9 @@ impl Storage for PgStorage {
         &self,
         limit: i64,
     ) -> Result<Vec<ClassificationLog>, StorageError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {LOG_COLUMNS} FROM classifications ORDER BY id DESC LIMIT $1"
-        ))
+        )))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -117,9 +158,9 @@ impl Storage for PgStorage {
     }
 
     async fn unanswered(&self, limit: i64) -> Result<Vec<ClassificationLog>, StorageError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {LOG_COLUMNS} FROM classifications WHERE decision <> 'answer' ORDER BY id DESC LIMIT $1"
-        ))
+        )))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

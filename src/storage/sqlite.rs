@@ -3,11 +3,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
-use sqlx::Row;
 
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Row};
+
+use super::barrier::{barrier_for, Registry};
 use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 
 #[derive(Debug, Clone)]
@@ -15,11 +18,43 @@ pub struct SqliteStorage {
     pool: SqlitePool,
 }
 
-/// Creates the file and its directory when missing, and migrates.
+/// heatdesk's schema on SQLite.
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Applies the pending migrations on a connection of their own with foreign keys off, as
+/// SQLite wants for rebuilding a table (the only way to change a CHECK): dropping a table
+/// that others point at would otherwise count every pointing row as broken. Whether every
+/// row still points somewhere is checked afterwards.
+pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StorageError> {
+    let mut conn = pool
+        .connect_options()
+        .as_ref()
+        .clone()
+        .foreign_keys(false)
+        .connect()
+        .await?;
+    MIGRATOR.run(&mut conn).await?;
+    let broken = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut conn)
+        .await?;
+    sqlx::Connection::close(conn).await?;
+    if let Some(first) = broken.first() {
+        let table: String = first.try_get(0)?;
+        return Err(StorageError::ForeignKeys(format!(
+            "{} rows, the first in {table}",
+            broken.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Creates the file and its directory when missing; the schema is left as it is.
 pub(super) async fn connect(url: &str) -> Result<SqlitePool, StorageError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        // A commit is not flushed: what must survive a power cut waits for `sync`.
+        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     if let Some(dir) = Path::new(options.get_filename())
@@ -35,8 +70,55 @@ pub(super) async fn connect(url: &str) -> Result<SqlitePool, StorageError> {
         .max_connections(8)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
     Ok(pool)
+}
+
+/// Makes every commit made so far on `pool`'s file durable (flushed to disk). Callers
+/// waiting at once share one flush: group commit.
+pub async fn sync(pool: &SqlitePool) -> Result<(), StorageError> {
+    static BARRIERS: Registry<Flusher> = Registry::new();
+    let file = pool
+        .connect_options()
+        .get_filename()
+        .to_string_lossy()
+        .into_owned();
+    barrier_for(&BARRIERS, file)
+        .sync(|flusher| {
+            let pool = pool.clone();
+            Box::pin(async move { flusher.flush(&pool).await })
+        })
+        .await
+}
+
+/// In WAL mode a commit with `synchronous = FULL` flushes the log, and with it every
+/// frame appended before, whichever connection wrote it: one row updated on a connection
+/// of its own that runs with FULL.
+#[derive(Default)]
+struct Flusher(Option<SqliteConnection>);
+
+impl Flusher {
+    async fn flush(&mut self, pool: &SqlitePool) -> Result<(), StorageError> {
+        if self.0.is_none() {
+            let options = pool
+                .connect_options()
+                .as_ref()
+                .clone()
+                .synchronous(SqliteSynchronous::Full);
+            self.0 = Some(options.connect().await?);
+        }
+        let Some(conn) = self.0.as_mut() else {
+            return Ok(());
+        };
+        let done = sqlx::query("UPDATE durability SET n = n + 1 WHERE id = 1")
+            .execute(&mut *conn)
+            .await;
+        if done.is_err() {
+            // Broken or busy past the timeout: the next flush connects afresh.
+            self.0 = None;
+        }
+        done?;
+        Ok(())
+    }
 }
 
 impl SqliteStorage {
@@ -105,9 +187,9 @@ impl Storage for SqliteStorage {
     }
 
     async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO classifications ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
+        )))
         .bind(c.at)
         .bind(&c.channel)
         .bind(&c.text_masked)
@@ -126,9 +208,9 @@ impl Storage for SqliteStorage {
         &self,
         limit: i64,
     ) -> Result<Vec<ClassificationLog>, StorageError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {LOG_COLUMNS} FROM classifications ORDER BY id DESC LIMIT ?"
-        ))
+        )))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -136,9 +218,9 @@ impl Storage for SqliteStorage {
     }
 
     async fn unanswered(&self, limit: i64) -> Result<Vec<ClassificationLog>, StorageError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {LOG_COLUMNS} FROM classifications WHERE decision <> 'answer' ORDER BY id DESC LIMIT ?"
-        ))
+        )))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

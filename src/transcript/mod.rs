@@ -28,6 +28,39 @@ pub struct Escalation {
     pub confidence: Option<f32>,
 }
 
+/// A form a resident is filling (`seq` numbers the forms of a conversation) after a turn:
+/// the step it stands at, or the step it stood at when it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormRun {
+    pub seq: u64,
+    pub intent: IntentId,
+    /// The intent's action (snake case), if it has one.
+    pub action: Option<String>,
+    /// The slot asked for, or `offer`, `verification`, `account`, `confirm`; `none` for a
+    /// form that ended in the turn it began.
+    pub step: String,
+    pub at: DateTime<Utc>,
+    pub outcome: Option<FormOutcome>,
+}
+
+/// How a form ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormOutcome {
+    /// The bot carried the transaction out, or one of its rules ended it (arrears…).
+    Finished,
+    /// The resident cancelled, turned to something else or fell silent past the timeout.
+    Abandoned,
+}
+
+impl FormOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Finished => "finished",
+            Self::Abandoned => "abandoned",
+        }
+    }
+}
+
 /// One thing the bot understood, with how sure it was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Understood {

@@ -17,6 +17,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("stored value: {0}")]
     Decode(String),
+    #[error("{0}")]
+    Storage(#[from] crate::storage::StorageError),
 }
 
 /// A conversation as stored: its state (JSON), its version and when it last changed.
@@ -128,6 +130,10 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
     /// holds that until the lock is released.
     async fn lock(&self, user: &str) -> Result<super::TurnLock, StoreError>;
 
+    /// Makes every commit so far durable (`storage::Database::sync`): called before a
+    /// resident is told that something was done.
+    async fn sync(&self) -> Result<(), StoreError>;
+
     async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError>;
 
     /// Stores one line and returns its id (an agent's message, before it is delivered).
@@ -184,6 +190,9 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// The held messages, oldest first; each is returned once.
     async fn take_notices(&self, user: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Where one of `user`'s forms stands after a turn, or how it ended (for the reports).
+    async fn record_form(&self, user: &str, run: &super::FormRun) -> Result<(), StoreError>;
 }
 
 /// The store of the database's backend.

@@ -11,6 +11,7 @@ use super::store::{
     direction, direction_str, Answered, Binding, ConversationStore, EscalationRecord, StoreError,
     StoredConversation, TranscriptLine,
 };
+use super::{FormOutcome, FormRun};
 use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
 
@@ -52,15 +53,24 @@ const ESCALATIONS: &str =
 const BOUND_USERS: &str =
     "SELECT DISTINCT user_id FROM bindings WHERE account_no = $1 ORDER BY user_id";
 const HOLD: &str = "INSERT INTO notices (user_id, text, created_at) VALUES ($1, $2, $3)";
-const NOTICES: &str = "SELECT id, text FROM notices WHERE user_id = $1 ORDER BY id";
-const DROP_NOTICE: &str = "DELETE FROM notices WHERE id = $1";
+const NOTICES: &str =
+    "SELECT id, text FROM notices WHERE user_id = $1 AND status = 'held' ORDER BY id";
+// Kept as told rather than deleted: a notice made again under the same key (a replayed
+// step) finds it and is not told twice. The retention purge removes it with its age.
+const DROP_NOTICE: &str =
+    "UPDATE notices SET status = 'told', done_at = $2 WHERE id = $1 AND status = 'held'";
+/// A form's step after a turn; the first turn of a form also gives its start.
+const FORM_RUN: &str = "INSERT INTO form_runs \
+     (user_id, seq, intent, action, started_at, updated_at, step, outcome) \
+     VALUES ($1, $2, $3, $4, $5, $5, $6, $7) \
+     ON CONFLICT (user_id, seq) DO UPDATE SET updated_at = $5, step = $6, outcome = $7";
 
 /// Binds a line's columns in `APPEND`'s order.
 fn bind_line<'q, DB: sqlx::Database>(
-    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
     user: &'q str,
     l: &'q TranscriptLine,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
 where
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
@@ -75,6 +85,18 @@ where
         .bind(l.intent.as_ref().map(|i| i.as_str()))
         .bind(l.confidence.map(f64::from))
         .bind(l.delivery.as_deref())
+}
+
+/// `APPEND` for `n` lines, without `RETURNING`.
+fn append_rows(n: usize) -> String {
+    let (head, _) = APPEND.split_once(" VALUES ").unwrap_or((APPEND, ""));
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let params: Vec<String> = (1..=8).map(|k| format!("${}", i * 8 + k)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!("{head} VALUES {}", rows.join(", "))
 }
 
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
@@ -136,14 +158,21 @@ macro_rules! impl_store {
                 self.lock_user(user).await
             }
 
+            async fn sync(&self) -> Result<(), StoreError> {
+                self.sync_pool().await
+            }
+
             async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
-                for l in lines {
-                    bind_line(sqlx::query(APPEND), user, l)
-                        .execute(&mut *tx)
-                        .await?;
+                if lines.is_empty() {
+                    return Ok(());
                 }
-                tx.commit().await?;
+                // One statement for a turn's lines: all or none, one trip to the database.
+                let sql = append_rows(lines.len());
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for l in lines {
+                    q = bind_line(q, user, l);
+                }
+                q.execute(&self.pool).await?;
                 Ok(())
             }
 
@@ -351,11 +380,12 @@ macro_rules! impl_store {
                     .await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in &rows {
-                    // Deleting row by row keeps a notice that two turns race for from
-                    // being told twice: only the turn whose delete succeeds tells it.
+                    // Marking row by row keeps a notice that two turns race for from
+                    // being told twice: only the turn whose update succeeds tells it.
                     let id: i64 = r.try_get("id")?;
                     let gone = sqlx::query(DROP_NOTICE)
                         .bind(id)
+                        .bind(Utc::now())
                         .execute(&self.pool)
                         .await?;
                     if gone.rows_affected() == 1 {
@@ -363,6 +393,20 @@ macro_rules! impl_store {
                     }
                 }
                 Ok(out)
+            }
+
+            async fn record_form(&self, user: &str, run: &FormRun) -> Result<(), StoreError> {
+                sqlx::query(FORM_RUN)
+                    .bind(user)
+                    .bind(i64::try_from(run.seq).unwrap_or(i64::MAX))
+                    .bind(run.intent.as_str())
+                    .bind(run.action.as_deref())
+                    .bind(run.at)
+                    .bind(run.step.as_str())
+                    .bind(run.outcome.map(FormOutcome::as_str))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
         }
     };
@@ -384,6 +428,10 @@ impl SqliteStore {
 
     async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {
         Ok(self.locks.lock(user).await)
+    }
+
+    async fn sync_pool(&self) -> Result<(), StoreError> {
+        Ok(crate::storage::sync_sqlite(&self.pool).await?)
     }
 }
 
@@ -413,6 +461,10 @@ impl PgStore {
             pool,
             locks: PgLocks { pool: locks },
         }
+    }
+
+    async fn sync_pool(&self) -> Result<(), StoreError> {
+        Ok(crate::storage::sync_postgres(&self.pool).await?)
     }
 
     async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {

@@ -6,7 +6,7 @@ use chrono::Utc;
 use wechat_mp::update::{Event, MessageKind};
 use wechat_mp::{HandlerResult, Reply, Update, UpdateKind};
 
-use crate::dialogue::{Dialogue, Inbound, Turn};
+use crate::dialogue::{Dialogue, DialogueError, Inbound, Outcome, Turn};
 use crate::i18n::Locales;
 use crate::nlu::EngineHandle;
 
@@ -45,6 +45,31 @@ fn inbound(update: &Update) -> Option<Inbound> {
     }
 }
 
+/// The `kind` label of a message in the metrics.
+fn kind_label(inbound: &Inbound) -> String {
+    match inbound {
+        Inbound::Text(_) => "text",
+        Inbound::Voice { .. } => "voice",
+        Inbound::Click { .. } => "click",
+        Inbound::Location { .. } => "location",
+        Inbound::Image { .. } => "image",
+        Inbound::Subscribe => "subscribe",
+        Inbound::Other { kind } => kind,
+    }
+    .to_owned()
+}
+
+/// The `decision` label: what the desk did with the message.
+fn decision_label(outcome: &Result<Outcome, DialogueError>) -> &'static str {
+    match outcome {
+        Err(_) => "failed",
+        Ok(o) if o.transfer.is_some() => "transferred",
+        Ok(o) if o.escalation.is_some() => "escalated",
+        Ok(o) if o.replies.is_empty() => "silent",
+        Ok(_) => "answered",
+    }
+}
+
 pub async fn reply(
     locales: &Locales,
     engine: &EngineHandle,
@@ -54,6 +79,7 @@ pub async fn reply(
     let Some(inbound) = inbound(update) else {
         return Ok(Reply::Success);
     };
+    let kind = kind_label(&inbound);
     let locale = locales.default_locale().to_owned();
     let turn = Turn {
         user: update.from.as_str().to_owned(),
@@ -62,7 +88,9 @@ pub async fn reply(
         locale,
         message: Some(wechat_mp::dedup::DedupKey::of(update).as_str().to_owned()),
     };
-    match dialogue.handle(turn).await {
+    let outcome = dialogue.handle(turn).await;
+    metrics::counter!("heatdesk_messages_total", "channel" => "wechat", "kind" => kind, "decision" => decision_label(&outcome)).increment(1);
+    match outcome {
         Ok(outcome) => {
             if let Some(e) = &outcome.escalation {
                 tracing::info!(reason = ?e.reason, "conversation escalated");

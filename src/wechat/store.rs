@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use sqlx::Row;
-use wechat_mp::bot::{AccessToken, TokenStore};
+use wechat_mp::bot::{AccessToken, RefreshLock, TokenStore};
 use wechat_mp::dedup::{Claim, DedupKey, DedupStore, Outcome, StoreError};
 
 use crate::storage::Database;
@@ -37,11 +37,11 @@ impl DbStores {
 
     async fn execute(&self, sql: &str, binds: &[Bind<'_>]) -> Result<u64, sqlx::Error> {
         Ok(match &self.db {
-            Database::Sqlite(pool) => bind_all(sqlx::query(sql), binds)
+            Database::Sqlite(pool) => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                 .execute(pool)
                 .await?
                 .rows_affected(),
-            Database::Postgres(pool) => bind_all_pg(sqlx::query(sql), binds)
+            Database::Postgres(pool) => bind_all_pg(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                 .execute(pool)
                 .await?
                 .rows_affected(),
@@ -55,12 +55,12 @@ impl DbStores {
         binds: &[Bind<'_>],
     ) -> Result<Option<(Option<String>, i64)>, sqlx::Error> {
         Ok(match &self.db {
-            Database::Sqlite(pool) => bind_all(sqlx::query(sql), binds)
+            Database::Sqlite(pool) => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                 .fetch_optional(pool)
                 .await?
                 .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
                 .transpose()?,
-            Database::Postgres(pool) => bind_all_pg(sqlx::query(sql), binds)
+            Database::Postgres(pool) => bind_all_pg(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                 .fetch_optional(pool)
                 .await?
                 .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
@@ -75,9 +75,9 @@ enum Bind<'a> {
 }
 
 fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
     binds: &'q [Bind<'q>],
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
     for b in binds {
         q = match b {
             Bind::Text(s) => q.bind(*s),
@@ -316,5 +316,49 @@ impl TokenStore for DbStores {
         self.execute(sql, &[Bind::Text(appid), Bind::Text(rejected)])
             .await?;
         Ok(())
+    }
+
+    /// On PostgreSQL, a session advisory lock on a connection of its own: instances that
+    /// find the token expired at the same moment fetch it once. SQLite has one process.
+    async fn lock_refresh(&self, appid: &str) -> Result<Option<Box<dyn RefreshLock>>, StoreError> {
+        let Database::Postgres(pool) = &self.db else {
+            return Ok(None);
+        };
+        let mut conn = pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+            .bind(TOKEN_LOCK_CLASS)
+            .bind(appid)
+            .execute(&mut *conn)
+            .await?;
+        Ok(Some(Box::new(PgRefreshLock {
+            conn,
+            appid: appid.to_owned(),
+        })))
+    }
+}
+
+/// Advisory locks of token refreshes are `(TOKEN_LOCK_CLASS, hashtext(appid))`.
+const TOKEN_LOCK_CLASS: i32 = 0x746b; // "tk"
+
+struct PgRefreshLock {
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    appid: String,
+}
+
+#[async_trait]
+impl RefreshLock for PgRefreshLock {
+    async fn release(self: Box<Self>) {
+        let mut conn = self.conn;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+            .bind(TOKEN_LOCK_CLASS)
+            .bind(&self.appid)
+            .execute(&mut *conn)
+            .await;
+        if let Err(e) = unlocked {
+            // A connection that may still hold the lock must not go back to the pool:
+            // closing it releases the lock on the server.
+            tracing::warn!(error = %e, "cannot release the token refresh lock; closing its connection");
+            drop(conn.detach());
+        }
     }
 }

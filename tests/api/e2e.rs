@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use wechat_mp::testing::{FakeWeChat, FAKE_APPID, FAKE_SECRET};
 
-use crate::helpers::repo;
+use std::path::PathBuf;
 
-const TOKEN: &str = "e2e-callback-token";
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+use crate::helpers::{repo, server_log};
+
+pub const TOKEN: &str = "e2e-callback-token";
+pub const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 /// The server process, killed when the test ends however it ends.
-struct Server(Child);
+pub struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -36,18 +38,33 @@ fn free_port() -> u16 {
 /// too): the health answer must be heatdesk's own, and a child that exited is started again
 /// on another port.
 async fn start_serve(dir: &std::path::Path, api_base: &str) -> (Server, u16) {
+    let (server, port, _log) = start_serve_with(dir, api_base, &[]).await;
+    (server, port)
+}
+
+/// `start_serve` with more settings (`HEATDESK_…` variables, `RUST_LOG`); also returns
+/// the file the server logs to (JSON lines).
+pub async fn start_serve_with(
+    dir: &std::path::Path,
+    api_base: &str,
+    env: &[(&str, &str)],
+) -> (Server, u16, PathBuf) {
     for _ in 0..5 {
-        if let Some(started) = try_serve(dir, api_base).await {
+        if let Some(started) = try_serve(dir, api_base, env).await {
             return started;
         }
     }
     panic!("heatdesk serve did not become healthy");
 }
 
-async fn try_serve(dir: &std::path::Path, api_base: &str) -> Option<(Server, u16)> {
+async fn try_serve(
+    dir: &std::path::Path,
+    api_base: &str,
+    env: &[(&str, &str)],
+) -> Option<(Server, u16, PathBuf)> {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_heatdesk"))
-        .arg("serve")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_heatdesk"));
+    cmd.arg("serve")
         .current_dir(repo())
         .env("HEATDESK_LISTEN", format!("127.0.0.1:{port}"))
         .env(
@@ -59,11 +76,10 @@ async fn try_serve(dir: &std::path::Path, api_base: &str) -> Option<(Server, u16
         .env("HEATDESK_WECHAT_APPID", FAKE_APPID)
         .env("HEATDESK_WECHAT_APP_SECRET", FAKE_SECRET)
         .env("HEATDESK_WECHAT_API_BASE", api_base)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = Server(child);
+        .envs(env.iter().copied())
+        .stdout(Stdio::null());
+    let log = server_log(&mut cmd, "e2e");
+    let mut server = Server(cmd.spawn().unwrap());
     let health = format!("http://127.0.0.1:{port}/healthz");
     for _ in 0..300 {
         if server.0.try_wait().ok().flatten().is_some() {
@@ -75,7 +91,7 @@ async fn try_serve(dir: &std::path::Path, api_base: &str) -> Option<(Server, u16
                     .await
                     .is_ok_and(|v| v.get("phrasebook_version").is_some());
             if ours {
-                return Some((server, port));
+                return Some((server, port, log));
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

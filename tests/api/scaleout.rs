@@ -23,11 +23,11 @@ use wechat_mp::Config;
 
 use crate::helpers::{fresh_postgres, repo, settings};
 
-const TOKEN: &str = "scale-token";
-const ACCOUNT: &str = "30030001";
+pub(crate) const TOKEN: &str = "scale-token";
+pub(crate) const ACCOUNT: &str = "30030001";
 
 /// The conversation that brings a resident to the confirmation of an inspection booking.
-const TO_CONFIRMATION: [&str; 7] = [
+pub(crate) const TO_CONFIRMATION: [&str; 7] = [
     "暖气不热",
     "是",
     "户号30030001，明天上午有人在家",
@@ -37,7 +37,7 @@ const TO_CONFIRMATION: [&str; 7] = [
     "跳过",
 ];
 
-fn inspections(requests: &[heatdesk::service::ServiceRequest]) -> usize {
+pub(crate) fn inspections(requests: &[heatdesk::service::ServiceRequest]) -> usize {
     requests
         .iter()
         .filter(|r| r.kind == RequestKind::Inspection)
@@ -175,14 +175,14 @@ async fn retry_records_stay_bounded_under_a_long_run() {
 
 /// The utility's system on loopback: heatdesk's reference service, answering request
 /// creations late (after making them), so an instance can die between the two.
-struct SlowSystem {
-    addr: SocketAddr,
-    state: AppState,
+pub(crate) struct SlowSystem {
+    pub(crate) addr: SocketAddr,
+    pub(crate) state: AppState,
     _task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
 
-async fn slow_system(delay: Duration) -> SlowSystem {
+pub(crate) async fn slow_system(delay: Duration) -> SlowSystem {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(dir.path());
     let state = AppState::build(s).await.unwrap();
@@ -211,9 +211,9 @@ async fn slow_system(delay: Duration) -> SlowSystem {
 }
 
 /// `heatdesk serve` as a child process; killed when dropped.
-struct Child {
-    process: tokio::process::Child,
-    base: String,
+pub(crate) struct Child {
+    pub(crate) process: tokio::process::Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Child {
@@ -222,7 +222,7 @@ impl Drop for Child {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -230,14 +230,30 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn serve(db: &str, system: SocketAddr, fake: &FakeWeChat) -> Child {
+pub(crate) fn serve(db: &str, system: SocketAddr, fake: &FakeWeChat) -> Child {
     serve_on(db, system, fake, free_port())
 }
 
-fn serve_on(db: &str, system: SocketAddr, fake: &FakeWeChat, port: u16) -> Child {
-    let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_heatdesk"))
-        .arg("serve")
-        .current_dir(repo())
+pub(crate) fn serve_on(db: &str, system: SocketAddr, fake: &FakeWeChat, port: u16) -> Child {
+    serve_with(db, system, fake, port, &[])
+}
+
+/// As [`serve_on`], with more settings (`--config FILE` and environment variables).
+pub(crate) fn serve_with(
+    db: &str,
+    system: SocketAddr,
+    fake: &FakeWeChat,
+    port: u16,
+    extra: &[(&str, &str)],
+) -> Child {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_heatdesk"));
+    cmd.arg("serve").current_dir(repo());
+    for (k, v) in extra {
+        if *k == "--config" {
+            cmd.arg("--config").arg(v);
+        }
+    }
+    cmd.env("HEATDESK_LISTEN", format!("127.0.0.1:{port}"))
         .env("HEATDESK_LISTEN", format!("127.0.0.1:{port}"))
         .env("HEATDESK_DATABASE_URL", db)
         .env("HEATDESK_DEMO", "true")
@@ -249,19 +265,21 @@ fn serve_on(db: &str, system: SocketAddr, fake: &FakeWeChat, port: u16) -> Child
         .env("HEATDESK_WECHAT_APPID", FAKE_APPID)
         .env("HEATDESK_WECHAT_APP_SECRET", FAKE_SECRET)
         .env("HEATDESK_WECHAT_API_BASE", fake.base_url())
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        .kill_on_drop(true);
+    for (k, v) in extra.iter().filter(|(k, _)| *k != "--config") {
+        cmd.env(k, v);
+    }
+    crate::helpers::server_log(cmd.as_std_mut(), "scaleout");
+    let process = cmd.spawn().unwrap();
     Child {
         process,
         base: format!("http://127.0.0.1:{port}"),
     }
 }
 
-async fn wait_ready(client: &reqwest::Client, child: &mut Child) {
+pub(crate) async fn wait_ready(client: &reqwest::Client, child: &mut Child) {
     for _ in 0..600 {
         if let Ok(Some(status)) = child.process.try_wait() {
             panic!("an instance exited at start: {status}");
@@ -277,12 +295,12 @@ async fn wait_ready(client: &reqwest::Client, child: &mut Child) {
 }
 
 /// One push as WeChat sends it: the same body, timestamp and nonce on every retry.
-struct Push {
-    body: Vec<u8>,
-    uri: String,
+pub(crate) struct Push {
+    pub(crate) body: Vec<u8>,
+    pub(crate) uri: String,
 }
 
-async fn push(client: &CallbackClient, user: &str, text: &str, msg_id: u64) -> Push {
+pub(crate) async fn push(client: &CallbackClient, user: &str, text: &str, msg_id: u64) -> Push {
     let ts = Utc::now().timestamp();
     let xml = CallbackClient::text_message(user, text, msg_id, ts);
     let req = client.push_at(&xml, ts, &format!("{msg_id}"));
@@ -295,7 +313,12 @@ async fn push(client: &CallbackClient, user: &str, text: &str, msg_id: u64) -> P
 }
 
 /// Sends `p` to the instance at `base`; the reply's text (`""` for `success`).
-async fn send(http: &reqwest::Client, cb: &CallbackClient, base: &str, p: &Push) -> String {
+pub(crate) async fn send(
+    http: &reqwest::Client,
+    cb: &CallbackClient,
+    base: &str,
+    p: &Push,
+) -> String {
     let res = http
         .post(format!("{base}{}", p.uri))
         .body(p.body.clone())
@@ -318,7 +341,7 @@ const IN_FLIGHT: usize = 5;
 
 /// Brings `user` to the confirmation of an inspection booking through the instance at
 /// `base`; message ids from `first_msg`.
-async fn to_confirmation(
+pub(crate) async fn to_confirmation(
     http: &reqwest::Client,
     cb: &CallbackClient,
     base: &str,
@@ -452,7 +475,7 @@ async fn a_message_whose_instance_died_is_answered_by_a_retry_exactly_once() {
 /// Sends `p` to the instances from `first` on, as a load balancer and WeChat's retries
 /// would: an instance that does not answer (stopped, restarting) passes the push to the next.
 /// `None` when no instance answered within 60 s.
-async fn send_with_failover(
+pub(crate) async fn send_with_failover(
     http: &reqwest::Client,
     cb: &CallbackClient,
     bases: &[String],
@@ -484,7 +507,7 @@ async fn send_with_failover(
     None
 }
 
-fn terminate(child: &Child) {
+pub(crate) fn terminate(child: &Child) {
     use rustix::process::{kill_process, Pid, Signal};
     let pid = child.process.id().and_then(|id| Pid::from_raw(id as i32));
     if let Some(pid) = pid {

@@ -109,3 +109,59 @@ async fn the_server_runs_on_postgres_too() {
         Some(1)
     );
 }
+
+/// Commits do not wait for the disk (SQLite `synchronous = NORMAL`); what a resident or a
+/// desk user is told was done waits for one flushing commit, counted in the `durability`
+/// row: a confirmation and a desk form do, a plain answer does not.
+#[tokio::test]
+async fn promises_wait_for_a_flush_and_plain_answers_do_not() {
+    let app = crate::helpers::spawn_app().await;
+    let heatdesk::storage::Database::Sqlite(pool) = &app.state.db else {
+        panic!("the default database is SQLite");
+    };
+    let flushes = || async {
+        sqlx::query_scalar::<_, i64>("SELECT n FROM durability")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let mode: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, 1, "pool connections commit with synchronous = NORMAL");
+
+    let r = crate::desk::Resident::new(&app.state, "o-durable");
+    let before = flushes().await;
+    r.says("营业厅在哪里").await;
+    assert_eq!(flushes().await, before, "a plain answer waits for no flush");
+    for text in crate::scaleout::TO_CONFIRMATION {
+        r.says(text).await;
+        if text.starts_with("户号") {
+            r.says("赵军").await;
+        }
+    }
+    let before = flushes().await;
+    let out = r.says("确认").await;
+    let no = heatdesk::service::AccountNo::parse(crate::scaleout::ACCOUNT).unwrap();
+    let made = app.state.service.requests(&no).await.unwrap();
+    assert_eq!(crate::scaleout::inspections(&made), 1);
+    assert!(
+        out.replies
+            .iter()
+            .any(|t| made.iter().any(|m| t.contains(&m.id.to_string()))),
+        "{:?}",
+        out.replies
+    );
+    assert!(
+        flushes().await > before,
+        "the confirmation waited for a flush"
+    );
+
+    let before = flushes().await;
+    crate::desk::DeskClient::login(&app, "agent", crate::desk::DEMO_PASSWORD).await;
+    assert!(
+        flushes().await > before,
+        "a desk form's answer waited for a flush"
+    );
+}

@@ -65,8 +65,8 @@ pub struct Args {
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..))]
     pub messages: Option<u64>,
 
-    /// Which scripts: single questions and chatter, multi-step transactions, or the
-    /// file's weighted mix of everything.
+    /// Which scripts: single questions and chatter, multi-step transactions, the file's
+    /// weighted mix of everything, or a cold snap in one estate.
     #[arg(long, value_enum, default_value_t = Mix::Mixed)]
     pub mix: Mix,
 
@@ -118,6 +118,9 @@ pub enum Mix {
     Transactions,
     /// The weights in the scripts file.
     Mixed,
+    /// A cold snap: residents of one estate asking why the heating is off (run it with and
+    /// without an open interruption of the estate to compare).
+    ColdSnap,
 }
 
 impl Mix {
@@ -126,6 +129,7 @@ impl Mix {
             Self::Questions => "questions",
             Self::Transactions => "transactions",
             Self::Mixed => "mixed",
+            Self::ColdSnap => "cold-snap",
         }
     }
 }

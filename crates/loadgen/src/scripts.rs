@@ -338,6 +338,20 @@ mod tests {
             .iter()
             .all(|s| s.steps.len() > 1 || s.kind == "handoff"));
         assert!(transactions.scripts().iter().all(|s| s.fresh));
+        // The cold snap is its own mix: its scripts only, and in no other mix.
+        let Ok(cold) = scripts.picker("cold-snap") else {
+            panic!("cold-snap mix")
+        };
+        assert!(cold.scripts().iter().all(|s| s.kind == "cold_snap"));
+        for mix in MIXES {
+            let Ok(other) = scripts.picker(mix) else {
+                panic!("{mix}")
+            };
+            assert!(
+                other.scripts().iter().all(|s| s.kind != "cold_snap"),
+                "{mix}"
+            );
+        }
     }
 
     #[test]

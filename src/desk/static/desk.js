@@ -27,8 +27,10 @@
     var es = new EventSource("/desk/events");
     es.addEventListener("queue", function () { live("queue"); });
     es.addEventListener("orders", function () { live("orders"); });
+    es.addEventListener("complaints", function () { live("complaints"); });
+    es.addEventListener("complaint_overdue", function () { live("complaints"); });
     es.addEventListener("conversation", function (e) { live("conversation", e.data); });
-    es.addEventListener("lagged", function () { live("queue"); live("orders"); live("conversation"); });
+    es.addEventListener("lagged", function () { live("queue"); live("orders"); live("conversation"); live("complaints"); });
     es.addEventListener("open", function () { document.body.dataset.live = "connected"; });
   }
 

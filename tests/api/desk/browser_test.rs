@@ -27,7 +27,7 @@ fn now_ms() -> i64 {
 }
 
 /// The resident's side: pushes to /wechat exactly as WeChat does (plaintext mode).
-pub(super) struct WeChatResident<'a> {
+pub(crate) struct WeChatResident<'a> {
     app: &'a TestApp,
     fake: &'a FakeWeChat,
     pub(super) client: CallbackClient,
@@ -36,7 +36,7 @@ pub(super) struct WeChatResident<'a> {
 }
 
 impl<'a> WeChatResident<'a> {
-    pub(super) fn new(app: &'a TestApp, fake: &'a FakeWeChat, user: &str) -> Self {
+    pub(crate) fn new(app: &'a TestApp, fake: &'a FakeWeChat, user: &str) -> Self {
         let config = Config::new(FAKE_APPID, FAKE_SECRET, "desk-token");
         Self {
             app,
@@ -48,7 +48,7 @@ impl<'a> WeChatResident<'a> {
     }
 
     /// Sends a text; returns the passive reply's text ("" for `success`).
-    pub(super) async fn says(&mut self, text: &str) -> String {
+    pub(crate) async fn says(&mut self, text: &str) -> String {
         self.next_id += 1;
         // Writing opens WeChat's 48-hour window for customer-service messages.
         self.fake.touch_user(&self.user);

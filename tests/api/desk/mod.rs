@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth_test;
-mod browser_test;
+pub(crate) mod browser_test;
 mod handoff_test;
 mod hotline_test;
 mod office_browser_test;
@@ -141,13 +141,22 @@ impl DeskClient {
     }
 
     pub async fn try_login(app: &TestApp, name: &str, password: &str) -> Option<Self> {
+        Self::try_login_at(&format!("http://{}", app.addr), name, password).await
+    }
+
+    /// Signs in at the server at `base` (a `heatdesk serve` process, say).
+    pub async fn try_login_at(base: &str, name: &str, password: &str) -> Option<Self> {
         let client = no_redirects();
-        let page = client.get(app.url("/desk/login")).send().await.unwrap();
+        let page = client
+            .get(format!("{base}/desk/login"))
+            .send()
+            .await
+            .unwrap();
         let login_cookie = cookie_value(&page, "heatdesk_login_csrf").unwrap();
         let html = page.text().await.unwrap();
         let token = csrf_in(&html).unwrap();
         let res = client
-            .post(app.url("/desk/login"))
+            .post(format!("{base}/desk/login"))
             .header(
                 header::COOKIE,
                 format!("heatdesk_login_csrf={login_cookie}"),
@@ -164,7 +173,7 @@ impl DeskClient {
         assert_eq!(res.status(), 303, "a login answers with a redirect");
         let session = cookie_value(&res, "heatdesk_session")?;
         let mut me = Self {
-            base: format!("http://{}", app.addr),
+            base: base.to_owned(),
             client,
             cookie: format!("heatdesk_session={session}"),
             csrf: String::new(),

@@ -7,6 +7,7 @@ mod port_test;
 mod store_test;
 mod transactions_test;
 mod transcripts_test;
+mod triage_test;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,128 @@
+//! What each kind of notice says: the customer-service message (also what a resident
+//! reads at their next message) and the template message's fields, from the locales.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use fluent_bundle::FluentValue;
+
+use super::settings::{Field, Purpose};
+use super::{Notice, Notifier};
+use crate::entities::UTILITY_TZ;
+use crate::service::ServiceRequest;
+
+/// A time as template messages and residents read it, in the utility's zone.
+fn local(at: DateTime<Utc>) -> String {
+    at.with_timezone(&UTILITY_TZ)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+impl Notifier {
+    fn text(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        self.locales.text(self.locales.default_locale(), id, args)
+    }
+
+    /// The words of a purpose's headline and closing line (`notice-title-…`,
+    /// `notice-remark-…`).
+    fn frame(&self, purpose: Purpose, fields: &mut BTreeMap<Field, String>) {
+        let part = purpose.as_str().replace('_', "-");
+        fields.insert(
+            Field::Title,
+            self.text(&format!("notice-title-{part}"), &[]),
+        );
+        fields.insert(
+            Field::Remark,
+            self.text(&format!("notice-remark-{part}"), &[]),
+        );
+    }
+
+    /// The notices of a request's latest step, one per resident bound to its account.
+    /// The key names the step (the timeline's length), so the same step told again (a
+    /// replayed call) makes no second notice.
+    pub(super) fn request_notices(
+        &self,
+        request: &ServiceRequest,
+        users: &[String],
+    ) -> Vec<Notice> {
+        let kind = self.text(
+            &format!("request-kind-{}", crate::domain::fluent_part(&request.kind)),
+            &[],
+        );
+        let status = self.text(
+            &format!(
+                "request-status-{}",
+                crate::domain::fluent_part(&request.status)
+            ),
+            &[],
+        );
+        let step = request.timeline.last();
+        let note = step.and_then(|e| e.note.clone()).filter(|n| !n.is_empty());
+        let mut args = vec![
+            ("id", FluentValue::from(request.id.to_string())),
+            ("kind", FluentValue::from(kind.clone())),
+            ("status", FluentValue::from(status.clone())),
+        ];
+        let id = match &note {
+            Some(note) => {
+                args.push(("note", FluentValue::from(note.clone())));
+                "notify-request-progress-note"
+            }
+            None => "notify-request-progress",
+        };
+        let text = self.text(id, &args);
+        let mut fields = BTreeMap::new();
+        self.frame(Purpose::RequestProgress, &mut fields);
+        let remark = fields.get(&Field::Remark).cloned().unwrap_or_default();
+        fields.insert(Field::Number, request.id.to_string());
+        fields.insert(Field::Kind, kind);
+        fields.insert(Field::Status, status);
+        fields.insert(Field::Note, note.unwrap_or(remark));
+        fields.insert(
+            Field::Time,
+            local(step.map_or(request.created_at, |e| e.at)),
+        );
+        let key = format!("request:{}:{}", request.id, request.timeline.len());
+        users
+            .iter()
+            .map(|user| Notice {
+                key: key.clone(),
+                user: user.clone(),
+                purpose: Purpose::RequestProgress,
+                text: text.clone(),
+                fields: fields.clone(),
+            })
+            .collect()
+    }
+
+    /// The outcome of a closed complaint case and the follow-up question, for the
+    /// resident who lodged it.
+    pub fn complaint_outcome(
+        &self,
+        case: i64,
+        user: &str,
+        number: &str,
+        outcome: &str,
+        at: DateTime<Utc>,
+    ) -> Notice {
+        let text = self.text(
+            "notice-complaint-outcome",
+            &[
+                ("number", FluentValue::from(number.to_owned())),
+                ("outcome", FluentValue::from(outcome.to_owned())),
+            ],
+        );
+        let mut fields = BTreeMap::new();
+        self.frame(Purpose::ComplaintOutcome, &mut fields);
+        fields.insert(Field::Number, number.to_owned());
+        fields.insert(Field::Outcome, outcome.to_owned());
+        fields.insert(Field::Time, local(at));
+        Notice {
+            key: format!("complaint:{case}:outcome"),
+            user: user.to_owned(),
+            purpose: Purpose::ComplaintOutcome,
+            text,
+            fields,
+        }
+    }
+}
