@@ -3,13 +3,16 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use heatdesk::complaints::{Action, Actor, Category, NewCase};
+use heatdesk::domain::IntentId;
 use heatdesk::domain::{Channel, EscalationReason};
 use heatdesk::handoff::{self, NewHandoff};
 use heatdesk::reports::{
-    AgentFigures, ComplaintFigures, DayCount, Period, Reports, SelfService, Understanding, Wait,
+    AbandonedAt, AgentFigures, ComplaintFigures, DayCount, FormFigures, Period, ReasonRatings,
+    Reports, SelfService, Understanding, Wait,
 };
+use heatdesk::service::AccountNo;
 use heatdesk::storage::ClassificationLog;
-use heatdesk::transcript::{Direction, TranscriptLine};
+use heatdesk::transcript::{Direction, FormOutcome, FormRun, TranscriptLine};
 
 use super::apps;
 use crate::desk::DeskClient;
@@ -322,6 +325,162 @@ async fn every_figure_matches_the_seeded_data_on_both_backends() {
         );
         assert_eq!(f.wait.claimed, 1);
         assert_eq!(f.complaints.opened, 2);
+    }
+}
+
+/// What the first data set leaves empty or unnarrowed: an agent's first answer after
+/// taking over (a private note is no answer), ratings per reason, how handoffs were closed,
+/// and the district filter on residents, handoffs and waits (through bound accounts).
+#[tokio::test]
+async fn first_answers_ratings_and_the_district_filter_match_the_seeded_data_on_both_backends() {
+    for (app, _fake) in apps().await {
+        seed(&app).await;
+        let conversations = &app.state.conversations;
+        // o-a's handoff was claimed at 01:01:00; the agent answered at 01:02:30.
+        let mut answer = TranscriptLine::new(at(3, 1, 2, 30), Direction::Out, "sample");
+        answer.author = Some("agent".to_owned());
+        conversations.append("o-a", &[answer]).await.unwrap();
+        let mut note = TranscriptLine::new(at(3, 2, 6, 0), Direction::Out, "note");
+        note.author = Some("agent2".to_owned());
+        note.delivery = Some("note".to_owned());
+        conversations.append("o-b", &[note]).await.unwrap();
+        // o-a and o-c live in 海勃湾区, o-b in 乌达区; o-f bound nothing.
+        for (user, account) in [
+            ("o-a", "10010001"),
+            ("o-c", "10010003"),
+            ("o-b", "20020001"),
+        ] {
+            let no = AccountNo::parse(account).unwrap();
+            conversations.bind(user, &no, at(2, 0, 0, 0)).await.unwrap();
+        }
+        // Forms: o-a's suspension carried out; o-b left an inspection at the date; o-c's
+        // inspection silent at the confirmation since 10:00 local (past the 30 minutes at
+        // judging time); o-f's suspension still running at 19:50 local.
+        let form = |intent: &str, action: &str, step: &str, at, outcome| FormRun {
+            seq: 1,
+            intent: IntentId::parse(intent.to_owned()).unwrap(),
+            action: Some(action.to_owned()),
+            step: step.to_owned(),
+            at,
+            outcome,
+        };
+        let runs = [
+            (
+                "o-a",
+                form("suspension", "suspension", "account", at(3, 1, 30, 0), None),
+            ),
+            (
+                "o-a",
+                form(
+                    "suspension",
+                    "suspension",
+                    "confirm",
+                    at(3, 1, 35, 0),
+                    Some(FormOutcome::Finished),
+                ),
+            ),
+            (
+                "o-b",
+                form(
+                    "not_warm",
+                    "inspection",
+                    "date",
+                    at(3, 3, 0, 0),
+                    Some(FormOutcome::Abandoned),
+                ),
+            ),
+            (
+                "o-c",
+                form("not_warm", "inspection", "confirm", at(4, 2, 0, 0), None),
+            ),
+            (
+                "o-f",
+                form("suspension", "suspension", "offer", at(4, 11, 50, 0), None),
+            ),
+        ];
+        for (user, run) in &runs {
+            conversations.record_form(user, run).await.unwrap();
+        }
+        let reports = Reports::new(app.state.db.clone(), app.state.settings.commitments.clone());
+        let started = |action: &str, started, finished, abandoned| FormFigures {
+            action: action.to_owned(),
+            started,
+            finished,
+            abandoned,
+        };
+        let left = |action: &str, step: &str| AbandonedAt {
+            action: action.to_owned(),
+            step: step.to_owned(),
+            n: 1,
+        };
+
+        let all = Period::new(day(3), day(4), None).unwrap();
+        let f = reports.figures(&all, judged()).await.unwrap();
+        let first: Vec<_> = f
+            .agents
+            .iter()
+            .map(|a| (a.agent.as_str(), a.first_response_p50))
+            .collect();
+        assert_eq!(first, vec![("客服 李娜", Some(90)), ("客服 王强", None)]);
+        let rating = |reason: &str, sum| ReasonRatings {
+            reason: reason.to_owned(),
+            rated: 1,
+            rating_sum: sum,
+        };
+        assert_eq!(
+            f.ratings,
+            vec![rating("complaint", 2), rating("requested", 5)]
+        );
+        assert_eq!(f.resolutions, vec![("answered".to_owned(), 2)]);
+        assert_eq!(
+            f.forms,
+            vec![
+                started("inspection", 2, 0, 2),
+                started("suspension", 2, 1, 0)
+            ]
+        );
+        assert_eq!(
+            f.abandoned,
+            vec![left("inspection", "confirm"), left("inspection", "date")]
+        );
+
+        let haibowan = Period::new(day(3), day(4), Some("海勃湾区".to_owned())).unwrap();
+        let f = reports.figures(&haibowan, judged()).await.unwrap();
+        assert_eq!(
+            f.self_service,
+            SelfService {
+                residents: 2,
+                handed_over: 1
+            }
+        );
+        assert_eq!(f.handoff_reasons, vec![("requested".to_owned(), 1)]);
+        assert_eq!(
+            f.forms,
+            vec![
+                started("inspection", 1, 0, 1),
+                started("suspension", 1, 1, 0)
+            ]
+        );
+        assert_eq!(f.abandoned, vec![left("inspection", "confirm")]);
+        assert_eq!(
+            f.wait,
+            Wait {
+                claimed: 1,
+                p50: Some(60),
+                p90: Some(60)
+            }
+        );
+        let wuda = Period::new(day(3), day(4), Some("乌达区".to_owned())).unwrap();
+        let f = reports.figures(&wuda, judged()).await.unwrap();
+        assert_eq!(
+            f.self_service,
+            SelfService {
+                residents: 1,
+                handed_over: 1
+            }
+        );
+        assert_eq!(f.handoff_reasons, vec![("complaint".to_owned(), 1)]);
+        assert_eq!(f.resolutions, vec![("answered".to_owned(), 1)]);
     }
 }
 
