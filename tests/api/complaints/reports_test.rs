@@ -7,8 +7,8 @@ use heatdesk::domain::IntentId;
 use heatdesk::domain::{Channel, EscalationReason};
 use heatdesk::handoff::{self, NewHandoff};
 use heatdesk::reports::{
-    AbandonedAt, AgentFigures, ComplaintFigures, DayCount, FormFigures, Period, ReasonRatings,
-    Reports, SelfService, Understanding, Wait,
+    AbandonedAt, AgentFigures, ComplaintFigures, DayCount, FormFigures, InboxDay, Period,
+    ReasonRatings, Reports, SelfService, Understanding, Wait,
 };
 use heatdesk::service::AccountNo;
 use heatdesk::storage::ClassificationLog;
@@ -432,6 +432,15 @@ async fn first_answers_ratings_and_the_district_filter_match_the_seeded_data_on_
             vec![rating("complaint", 2), rating("requested", 5)]
         );
         assert_eq!(f.resolutions, vec![("answered".to_owned(), 2)]);
+        // The office's inbox: the clarified and the out-of-scope question of the 3rd.
+        assert_eq!(
+            f.inbox,
+            vec![InboxDay {
+                day: day(3),
+                arrived: 2,
+                settled: 0
+            }]
+        );
         assert_eq!(
             f.forms,
             vec![
