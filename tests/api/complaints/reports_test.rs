@@ -401,6 +401,23 @@ async fn first_answers_ratings_and_the_district_filter_match_the_seeded_data_on_
         for (user, run) in &runs {
             conversations.record_form(user, run).await.unwrap();
         }
+        // Two versions published in the period: one through the gate (250 of 280 right), one
+        // without it.
+        let version = "INSERT INTO phrasebook_versions (number, digest, doc, author, summary, \
+             gate, published_at) VALUES ($1, 'seed', '', 'seed', 'seed', $2, $3)";
+        let gate = Some(r#"{"total": 280, "before_correct": 240, "after_correct": 250}"#);
+        for (number, gate, published) in [(90, gate, at(3, 5, 0, 0)), (91, None, at(4, 6, 0, 0))] {
+            match &app.state.db {
+                heatdesk::storage::Database::Sqlite(pool) => {
+                    let q = sqlx::query(version).bind(number).bind(gate).bind(published);
+                    q.execute(pool).await.unwrap();
+                }
+                heatdesk::storage::Database::Postgres(pool) => {
+                    let q = sqlx::query(version).bind(number).bind(gate).bind(published);
+                    q.execute(pool).await.unwrap();
+                }
+            }
+        }
         let reports = Reports::new(app.state.db.clone(), app.state.settings.commitments.clone());
         let started = |action: &str, started, finished, abandoned| FormFigures {
             action: action.to_owned(),
@@ -432,6 +449,18 @@ async fn first_answers_ratings_and_the_district_filter_match_the_seeded_data_on_
             vec![rating("complaint", 2), rating("requested", 5)]
         );
         assert_eq!(f.resolutions, vec![("answered".to_owned(), 2)]);
+        let versions: Vec<_> = f
+            .versions
+            .iter()
+            .map(|v| (v.number, v.published_at, v.gate))
+            .collect();
+        assert_eq!(
+            versions,
+            vec![
+                (90, at(3, 5, 0, 0), Some((280, 250))),
+                (91, at(4, 6, 0, 0), None)
+            ]
+        );
         // The office's inbox: the clarified and the out-of-scope question of the 3rd.
         assert_eq!(
             f.inbox,
@@ -551,7 +580,7 @@ async fn the_page_draws_the_figures_and_gives_them_as_csv() {
 /// Station jobs against `[commitments]`: done in time, done late, open past the standard.
 #[tokio::test]
 async fn station_jobs_are_measured_against_the_committed_standards() {
-    use heatdesk::reports::{OverdueRequest, StationFigures};
+    use heatdesk::reports::{OnlineFigures, OverdueRequest, StationFigures};
     use heatdesk::service::RequestKind;
     for (app, _fake) in apps().await {
         // (id, account, kind, status, requested, done)
@@ -594,14 +623,21 @@ async fn station_jobs_are_measured_against_the_committed_standards() {
         ];
         let (insert, event) = (
             "INSERT INTO requests (id, account_no, kind, status, urgent, created_at, details, \
-             idem_key) VALUES ($1, $2, $3, $4, false, $5, '{}', $1)",
+             idem_key) VALUES ($1, $2, $3, $4, false, $5, '{}', $6)",
             "INSERT INTO request_events (request_id, at, status) VALUES ($1, $2, $3)",
         );
         for (id, account, kind, status, requested, done) in jobs {
+            // R1 and R5 were made in the chat: the dialogue's idempotency keys.
+            let key = if matches!(id, "R1" | "R5") {
+                format!("{}{id}", heatdesk::dialogue::REQUEST_KEY_PREFIX)
+            } else {
+                id.to_owned()
+            };
             match &app.state.db {
                 heatdesk::storage::Database::Sqlite(pool) => {
                     let q = sqlx::query(insert).bind(id).bind(account).bind(kind);
-                    q.bind(status).bind(requested).execute(pool).await.unwrap();
+                    let q = q.bind(status).bind(requested).bind(&key);
+                    q.execute(pool).await.unwrap();
                     if let Some(done) = done {
                         let q = sqlx::query(event).bind(id).bind(done).bind("completed");
                         q.execute(pool).await.unwrap();
@@ -609,7 +645,8 @@ async fn station_jobs_are_measured_against_the_committed_standards() {
                 }
                 heatdesk::storage::Database::Postgres(pool) => {
                     let q = sqlx::query(insert).bind(id).bind(account).bind(kind);
-                    q.bind(status).bind(requested).execute(pool).await.unwrap();
+                    let q = q.bind(status).bind(requested).bind(&key);
+                    q.execute(pool).await.unwrap();
                     if let Some(done) = done {
                         let q = sqlx::query(event).bind(id).bind(done).bind("completed");
                         q.execute(pool).await.unwrap();
@@ -647,8 +684,23 @@ async fn station_jobs_are_measured_against_the_committed_standards() {
                 created_at: at(4, 1, 0, 0),
             }]
         );
+        let online = |kind: &str, requests, online, online_completed| OnlineFigures {
+            kind: kind.to_owned(),
+            requests,
+            online,
+            online_completed,
+        };
+        assert_eq!(
+            f.online,
+            vec![
+                online("inspection", 1, 0, 0),
+                online("leak", 2, 1, 0),
+                online("repair", 2, 1, 1),
+            ]
+        );
         let one = Period::new(day(3), day(4), Some("乌达区".to_owned())).unwrap();
         let f = reports.figures(&one, judged()).await.unwrap();
+        assert_eq!(f.online, vec![online("leak", 1, 1, 0)]);
         assert_eq!(f.stations.len(), 1);
         assert_eq!(f.overdue_requests.len(), 1);
 
