@@ -13,3 +13,7 @@ CREATE INDEX bindings_account ON bindings (account_no, user_id);
 -- resident and time, instead of every line of the resident's.
 CREATE INDEX transcript_lines_agent ON transcript_lines (user_id, at)
     WHERE direction = 'out' AND author IS NOT NULL;
+-- the transactions started in a period and how they ended, from the index alone (it
+-- replaces the index on the start only).
+DROP INDEX form_runs_started;
+CREATE INDEX form_runs_started ON form_runs (started_at, action, outcome, updated_at, step, user_id);
