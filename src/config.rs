@@ -62,6 +62,8 @@ pub struct Settings {
     pub incident: crate::incident::IncidentSettings,
     /// WeChat template messages for notices outside the 48-hour window.
     pub notices: crate::notify::NoticeSettings,
+    /// Fee reductions for rooms below the standard and long interruptions.
+    pub compensation: crate::compensation::CompensationSettings,
 }
 
 impl Default for Settings {
@@ -89,6 +91,7 @@ impl Default for Settings {
             commitments: crate::reports::CommitmentSettings::default(),
             incident: crate::incident::IncidentSettings::default(),
             notices: crate::notify::NoticeSettings::default(),
+            compensation: crate::compensation::CompensationSettings::default(),
         }
     }
 }
@@ -98,7 +101,7 @@ impl Default for Settings {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 /// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 15] = [
+const SECTIONS: [&str; 16] = [
     "nlu",
     "wechat",
     "service",
@@ -114,14 +117,22 @@ const SECTIONS: [&str; 15] = [
     "commitments",
     "incident",
     "notices",
+    "compensation",
 ];
 
 impl Settings {
     /// Defaults, then `file` (or `./heatdesk.toml` when it exists), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
-        Self::figment(file)
+        let settings: Self = Self::figment(file)
             .extract()
-            .map_err(|e| SettingsError(Box::new(e)))
+            .map_err(|e| SettingsError(Box::new(e)))?;
+        // Money is computed from these: a band overlapping another would pay one day
+        // twice, so they are refused at load, not only by `config check`.
+        if let Some((key, why)) = settings.compensation.problems().into_iter().next() {
+            let e = figment::Error::from(format!("{key}: {why}"));
+            return Err(SettingsError(Box::new(e)));
+        }
+        Ok(settings)
     }
 
     fn figment(file: Option<&Path>) -> Figment {
