@@ -293,3 +293,8 @@ triage-self-check = Once you have done the self-check above (valves fully open, 
 triage-button-still-cold = Done, still cold
 triage-button-warm-now = Warm now
 triage-resolved = Good to hear! If it gets cold again, just write.
+
+# A room of an inspection measured below the standard (compensation, issue 16).
+notify-measurement-below = Your room temperature check ({ $id }) measured { $celsius } °C, below the standard of { $standard } °C. The visit was due by { $visit_due }; the heating will be put right by { $rectify_by }. Days below the standard reduce your heating fee.
+notify-measurement-below-status = Below the standard, rectification promised
+notify-measurement-below-note = Put right by { $rectify_by }

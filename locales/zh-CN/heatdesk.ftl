@@ -293,3 +293,8 @@ triage-self-check = 以上自查（阀门全开、暖气片放气、过滤器清
 triage-button-still-cold = 都做过了，还是不热
 triage-button-warm-now = 已经热了
 triage-resolved = 太好了！如果之后又不热了，随时告诉我。
+
+# 测温低于标准（补偿，issue 16）。
+notify-measurement-below = 您的室温检测（编号{ $id }）测得{ $celsius }℃，低于{ $standard }℃的标准。上门时限为{ $visit_due }；我们将于{ $rectify_by }前整改到位。低于标准的天数将按规定减免热费。
+notify-measurement-below-status = 室温不达标，已承诺整改
+notify-measurement-below-note = 整改期限：{ $rectify_by }
