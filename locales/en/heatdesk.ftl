@@ -240,6 +240,8 @@ notice-title-complaint-outcome = Your complaint is dealt with
 notice-remark-complaint-outcome = Rate it: reply 1 to 5
 notice-title-interruption = Heating interrupted
 notice-remark-interruption = We will tell you when it is back
+notice-title-interruption-restored = Heating restored
+notice-remark-interruption-restored = Still cold after a few hours? Reply "not warm"
 
 ## Handoff to a person
 handoff-queued = You have been passed to an agent: { $position } in the queue, about { $minutes } minutes to wait. The agent will answer here, so please keep an eye on this chat.

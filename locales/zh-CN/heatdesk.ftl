@@ -240,6 +240,8 @@ notice-title-complaint-outcome = 您的投诉已处理完毕
 notice-remark-complaint-outcome = 请回复1-5为本次处理打分
 notice-title-interruption = 供热临时中断通知
 notice-remark-interruption = 恢复供热后我们会再通知您
+notice-title-interruption-restored = 供热已恢复通知
+notice-remark-interruption-restored = 如数小时后仍不热，请在公众号回复“暖气不热”
 
 ## Handoff to a person
 handoff-queued = 已为您转接人工客服，您前面还有 { $position } 位，预计等待约 { $minutes } 分钟。客服接入后会在这里回复您，请留意消息。

@@ -1,7 +1,7 @@
 //! `/desk/reports`: the service figures as server-rendered SVG charts, each with its table
-//! and a CSV download, over a period of local days (and a district, for complaints). For
-//! curators, admins and the read-only managers. No script draws anything: the numbers are
-//! in the SVG's labels and the tables.
+//! and a CSV download, over a period of local days and a district (every figure but the
+//! messages', whose log names no resident). For curators, admins and the read-only
+//! managers. No script draws anything: the numbers are in the SVG's labels and the tables.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;

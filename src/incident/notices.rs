@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use super::store::{IncidentStore, Subscriber};
 use super::{EventKind, Interruption};
 use crate::i18n::Locales;
-use crate::notify::{Delivery, Notifier};
+use crate::notify::{Delivery, InterruptionChange, Notifier};
 
 /// What delivering notices needs. Cheap to clone.
 #[derive(Clone)]
@@ -31,10 +31,14 @@ impl NoticeRun {
         match self.store.claimed().await {
             Ok(claims) => {
                 for (s, at) in claims.into_iter().filter(|(_, at)| now - *at > self.lease) {
-                    let Some(text) = self.text(&s, &mut cache).await else {
+                    let Some(change) = self.change(&s, &mut cache).await else {
                         continue;
                     };
-                    match self.store.hold(s.event.id, &s.user, &text, now).await {
+                    match self
+                        .store
+                        .hold(s.event.id, &s.user, &change.text, now)
+                        .await
+                    {
                         Ok(true) => {
                             tracing::info!(event = s.event.id, claimed = %at, "stale notice held");
                             out.push(Delivery::Held { user: s.user });
@@ -62,17 +66,23 @@ impl NoticeRun {
                     continue;
                 }
             }
-            let Some(text) = self.text(&s, &mut cache).await else {
+            let Some(change) = self.change(&s, &mut cache).await else {
                 continue;
             };
-            if self.notifier.send_now(&s.user, &text).await {
+            let notice = self.notifier.interruption_notice(&change, &s.user);
+            let delivery = self.notifier.send_now(&notice, s.event.id).await;
+            if !matches!(delivery, Delivery::Held { .. }) {
                 if let Err(e) = self.store.sent(s.event.id, &s.user).await {
                     tracing::warn!(error = %e, "notice sent but not marked");
                 }
-                out.push(Delivery::Sent { user: s.user });
+                out.push(delivery);
                 continue;
             }
-            match self.store.hold(s.event.id, &s.user, &text, now).await {
+            match self
+                .store
+                .hold(s.event.id, &s.user, &change.text, now)
+                .await
+            {
                 Ok(_) => out.push(Delivery::Held { user: s.user }),
                 Err(e) => tracing::error!(error = %e, "notice not held; the lease will"),
             }
@@ -80,12 +90,12 @@ impl NoticeRun {
         out
     }
 
-    /// The notice of a change, in the default locale.
-    async fn text(
+    /// The change a subscriber is told of, its message in the default locale.
+    async fn change(
         &self,
         s: &Subscriber,
         cache: &mut HashMap<i64, Option<Interruption>>,
-    ) -> Option<String> {
+    ) -> Option<InterruptionChange> {
         let id = s.event.interruption;
         if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(id) {
             let found = self.store.get(id).await.unwrap_or_else(|e| {
@@ -101,16 +111,24 @@ impl NoticeRun {
             ("eta", super::local_time(s.event.eta.unwrap_or(i.eta))),
             ("cause", i.cause.clone()),
         ];
-        Some(match s.event.kind {
-            EventKind::Restored => self.locales.text(
-                locale,
-                "interruption-notice-restored",
-                &super::fluent(&args),
-            ),
-            EventKind::Eta | EventKind::Opened => {
-                self.locales
-                    .text(locale, "interruption-notice-eta", &super::fluent(&args))
-            }
+        let restored = s.event.kind == EventKind::Restored;
+        let id = if restored {
+            "interruption-notice-restored"
+        } else {
+            "interruption-notice-eta"
+        };
+        Some(InterruptionChange {
+            event: s.event.id,
+            restored,
+            place: i.scope.label(),
+            cause: i.cause.clone(),
+            expected: if restored {
+                i.restored_at.unwrap_or(s.event.at)
+            } else {
+                s.event.eta.unwrap_or(i.eta)
+            },
+            at: s.event.at,
+            text: self.locales.text(locale, id, &super::fluent(&args)),
         })
     }
 }

@@ -24,6 +24,7 @@ use crate::transcript::{ConversationStore, Direction, TranscriptLine};
 
 pub use settings::{Field, NoticeSettings, Purpose, Template, TemplateKeys};
 pub use store::{store_for, Claimed, Done, NoticeError, NoticeRecord, NoticeStore};
+pub use texts::InterruptionChange;
 
 /// Notices looked at per round of redelivery.
 const DUE_BATCH: i64 = 100;
@@ -45,7 +46,11 @@ pub struct Notice {
 /// How a notice sent with [`Notifier::send_now`] reached one resident.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
+    /// A customer-service message, inside the 48-hour window.
     Sent { user: String },
+    /// A template message, outside it.
+    Template { user: String },
+    /// Neither could: told at the resident's next message.
     Held { user: String },
 }
 
@@ -181,25 +186,40 @@ impl Notifier {
         Some(done)
     }
 
-    /// Sends `text` now as a customer-service message and keeps it in the transcript;
-    /// `false` when it cannot go now (outside the 48-hour window, quota used, no WeChat):
-    /// the caller holds it. For callers with their own once-only record (interruption
-    /// notices); everything else goes through [`Notifier::tell`].
-    pub async fn send_now(&self, user: &str, text: &str) -> bool {
-        let (Some(bot), Ok(openid)) = (&self.bot, OpenId::parse(user)) else {
-            return false;
+    /// Sends `notice` now the way every notice goes (a customer-service message inside the
+    /// 48-hour window, a template message after it where the purpose has one) and keeps
+    /// what went out in the transcript; `Held` when neither can reach the resident: the
+    /// caller holds it. For callers with their own once-only record (interruption
+    /// notices; `once` is that record's id, which WeChat also uses to drop a second send
+    /// of the same template message); everything else goes through [`Notifier::tell`].
+    pub async fn send_now(&self, notice: &Notice, once: i64) -> Delivery {
+        let claimed = Claimed {
+            id: once,
+            key: notice.key.clone(),
+            user: notice.user.clone(),
+            purpose: notice.purpose,
+            text: notice.text.clone(),
+            fields: notice.fields.clone(),
         };
-        if let Err(e) = bot.send_text(&openid, text).await {
-            tracing::info!(error = %e, "no customer-service message");
-            return false;
+        let (done, detail) = self.route(&claimed).await;
+        metrics::counter!("notices_total", "purpose" => notice.purpose.as_str(), "delivery" => done.as_str())
+            .increment(1);
+        let user = notice.user.clone();
+        if done == Done::Held {
+            tracing::info!(detail = detail.as_deref().unwrap_or(""), "notice held");
+            return Delivery::Held { user };
         }
         // In the transcript, so agents see it and it counts against WeChat's quota.
-        let mut line = TranscriptLine::new(Utc::now(), Direction::Out, text.to_owned());
-        line.delivery = Some("sent".to_owned());
-        if let Err(e) = self.conversations.append(user, &[line]).await {
+        let mut line = TranscriptLine::new(Utc::now(), Direction::Out, notice.text.clone());
+        line.delivery = Some(done.as_str().to_owned());
+        if let Err(e) = self.conversations.append(&user, &[line]).await {
             tracing::warn!(error = %e, "notice sent but not kept in the transcript");
         }
-        true
+        if done == Done::Template {
+            Delivery::Template { user }
+        } else {
+            Delivery::Sent { user }
+        }
     }
 
     /// A customer-service message first; a template message when that cannot reach the

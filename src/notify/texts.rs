@@ -179,4 +179,47 @@ impl Notifier {
             fields,
         }
     }
+
+    /// A change of an interruption for one subscriber: `text` is the customer-service
+    /// message; the template carries the place, the cause and the time heat is expected
+    /// (or came) back. The key names the change, so each is told once.
+    pub fn interruption_notice(&self, change: &InterruptionChange, user: &str) -> Notice {
+        let mut fields = BTreeMap::new();
+        self.frame(Purpose::Interruption, &mut fields);
+        if change.restored {
+            fields.insert(
+                Field::Title,
+                self.text("notice-title-interruption-restored", &[]),
+            );
+            fields.insert(
+                Field::Remark,
+                self.text("notice-remark-interruption-restored", &[]),
+            );
+        }
+        fields.insert(Field::Place, change.place.clone());
+        fields.insert(Field::Cause, change.cause.clone());
+        fields.insert(Field::Expected, local(change.expected));
+        fields.insert(Field::Time, local(change.at));
+        Notice {
+            key: format!("interruption-event:{}", change.event),
+            user: user.to_owned(),
+            purpose: Purpose::Interruption,
+            text: change.text.clone(),
+            fields,
+        }
+    }
+}
+
+/// A change of an interruption, as its notice tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterruptionChange {
+    pub event: i64,
+    /// Heat is back (`expected` is then when).
+    pub restored: bool,
+    pub place: String,
+    pub cause: String,
+    pub expected: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    /// The customer-service message, in the default locale.
+    pub text: String,
 }

@@ -44,7 +44,7 @@ fn callback() -> CallbackClient {
 
 /// Waits until the fake WeChat server has received `count` customer-service messages.
 async fn delivered(fake: &FakeWeChat, count: usize) -> usize {
-    fake.wait_for_messages(count, Duration::from_secs(30))
+    fake.wait_for_messages(count, Duration::from_secs(60))
         .await
         .len()
 }

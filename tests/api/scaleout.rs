@@ -438,6 +438,16 @@ async fn a_message_whose_instance_died_is_answered_by_a_retry_exactly_once() {
             .iter()
             .filter(|id| first[n].contains(id.as_str()))
             .collect();
+        // A retry that answered `success` hands the confirmation to the asynchronous path:
+        // wait for that message instead of reading the fake at one instant.
+        let told = |sent: &[String]| sent.iter().any(|t| made.iter().any(|id| t.contains(id)));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while mine.len() != 1
+            && !told(&fake.texts_to(user))
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let sent = fake.texts_to(user);
         let messages = sent
             .iter()

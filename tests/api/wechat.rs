@@ -130,7 +130,7 @@ async fn a_slow_answer_goes_out_as_a_customer_service_message() {
         Reply::Success,
         "past the deadline the callback says success"
     );
-    let sent = w.fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    let sent = w.fake.wait_for_messages(1, Duration::from_secs(60)).await;
     assert_eq!(sent.len(), 1);
     let texts = w.fake.texts_to("o-resident-3");
     assert_eq!(texts.len(), 1);

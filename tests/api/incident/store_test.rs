@@ -149,7 +149,9 @@ async fn each_subscriber_is_told_of_a_change_once_by_racing_instances_on_both_ba
             .into_iter()
             .chain(db_)
             .map(|d| match d {
-                Delivery::Held { user } | Delivery::Sent { user } => user,
+                Delivery::Held { user } | Delivery::Sent { user } | Delivery::Template { user } => {
+                    user
+                }
             })
             .collect();
         told.sort();

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use chrono::Utc;
-use heatdesk::config::Secret;
+use heatdesk::config::{Secret, Settings};
 use heatdesk::incident::triage::Outcome;
 use heatdesk::notify::Delivery;
 use heatdesk::service::rules::MonthDay;
@@ -72,6 +72,15 @@ impl Resident<'_> {
 }
 
 async fn wechat_app(dir: tempfile::TempDir, url: &str, fake: &FakeWeChat) -> TestApp {
+    wechat_app_with(dir, url, fake, |_| {}).await
+}
+
+async fn wechat_app_with(
+    dir: tempfile::TempDir,
+    url: &str,
+    fake: &FakeWeChat,
+    adjust: impl Fn(&mut Settings) + Send + Sync + 'static,
+) -> TestApp {
     let (url, base) = (url.to_owned(), fake.base_url());
     spawn_app_in(dir, move |s| {
         s.database_url = Secret::new(url);
@@ -82,6 +91,7 @@ async fn wechat_app(dir: tempfile::TempDir, url: &str, fake: &FakeWeChat) -> Tes
         // In season whatever the day the test runs: triage's season check does not answer.
         s.rules.season_start = MonthDay::new(1, 1);
         s.rules.season_end = MonthDay::new(12, 31);
+        adjust(s);
     })
     .await
 }
@@ -247,6 +257,81 @@ async fn an_interruption_opened_from_the_command_line_is_told_to_its_residents_o
         return;
     };
     opened_told_restored(&url, tempfile::tempdir().unwrap()).await;
+}
+
+/// A subscriber whose 48-hour window has closed hears of the restoration by template
+/// message where the account has one: the place, the cause, when heat came back; once.
+#[tokio::test]
+async fn outside_the_window_the_restoration_goes_out_as_a_template_message_once() {
+    const TEMPLATE: &str = "TPL_interruption_01";
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/heatdesk.db", dir.path().display());
+    let fake = FakeWeChat::start().await;
+    fake.add_template(TEMPLATE, &["thing1", "thing2", "time3", "thing4"]);
+    let app = wechat_app_with(dir, &url, &fake, |s| {
+        s.notices.interruption_template = TEMPLATE.into();
+    })
+    .await;
+    let eta = (Utc::now() + chrono::Duration::hours(5)).to_rfc3339();
+    let args = [
+        "incident",
+        "open",
+        "--estate",
+        "滨河花园",
+        "--cause",
+        CAUSE,
+        "--eta",
+        &eta,
+    ];
+    cli_ok(&url, &args);
+    app.state.incidents.refresh().await.unwrap();
+    let user = "o-away";
+    app.state
+        .conversations
+        .bind(user, &AccountNo::parse(BINHE).unwrap(), Utc::now())
+        .await
+        .unwrap();
+    let cb = callback();
+    let r = Resident {
+        app: &app,
+        client: &cb,
+    };
+    assert!(r.says(user, "暖气不热", 1).await.contains(CAUSE));
+    r.says(user, "恢复后通知我", 2).await;
+
+    // The fake never saw this user write: the customer-service message is refused.
+    cli_ok(&url, &["incident", "restore", "1"]);
+    app.state.incidents.refresh().await.unwrap();
+    let told = app.state.incidents.deliver().await;
+    assert_eq!(
+        told,
+        vec![Delivery::Template {
+            user: user.to_owned()
+        }]
+    );
+    assert!(app.state.incidents.deliver().await.is_empty(), "once");
+    assert!(fake.texts_to(user).is_empty());
+    let sent = fake.templates_to(user);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let t = &sent[0];
+    assert_eq!(t.template_id, TEMPLATE);
+    assert!(t.data["thing1"].contains("滨河花园"), "{t:?}");
+    assert!(
+        CAUSE.starts_with(t.data["thing2"].trim_end_matches('…')),
+        "{t:?}"
+    );
+    let remark = app
+        .state
+        .locales
+        .text("zh-CN", "notice-remark-interruption-restored", &[]);
+    assert!(
+        remark.starts_with(t.data["thing4"].trim_end_matches('…')),
+        "{t:?}"
+    );
+    assert!(t.client_msg_id.is_some(), "sent with an idempotency key");
+    // Nothing waits for the next message: it was delivered.
+    let next = r.says(user, "你好", 3).await;
+    assert!(!next.contains("已恢复供热"), "{next}");
 }
 
 #[tokio::test]

@@ -166,6 +166,20 @@ impl RequestError {
         )
     }
 
+    /// Worth sending again after a pause: WeChat busy (-1), a network or server failure,
+    /// or a token rejected again after the refresh (another instance refreshed it at the
+    /// same moment). Not errors about the message or the user.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network(_) | Self::TokenStore(_) => true,
+            Self::Status(status) => {
+                status.is_server_error() || *status == http::StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::Api { code, .. } => *code == ErrCode::SystemBusy || code.is_token_error(),
+            Self::InvalidResponse(_) => false,
+        }
+    }
+
     /// The user cannot be reached by template messages (43004 not a follower, 43101
     /// refused them).
     pub fn is_recipient_refused(&self) -> bool {

@@ -1,5 +1,7 @@
 //! Late replies go out through the customer-service API.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::bot::{
@@ -99,10 +101,29 @@ fn kf_body(reply: Reply) -> Option<CustomBody> {
     })
 }
 
+/// Pauses before sending a late reply again after a transient failure. The resident has
+/// already been told `success`; this message is all they will get, so a busy moment at
+/// WeChat or a token refreshed by another instance must not lose it.
+const RETRY_PAUSES: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(4),
+];
+
 #[async_trait]
 impl DeferredDelivery for KfDelivery {
     async fn deliver(&self, to: &OpenId, reply: Reply) {
-        let result = self.send(to, reply).await;
+        let mut result = self.send(to, reply.clone()).await;
+        for pause in RETRY_PAUSES {
+            match &result {
+                Err(e) if e.is_transient() => {
+                    tracing::info!(user = %to.masked(), error = %e, "late reply failed, sending again");
+                    tokio::time::sleep(pause).await;
+                    result = self.send(to, reply.clone()).await;
+                }
+                _ => break,
+            }
+        }
         let label = match &result {
             Ok(()) => "sent",
             Err(e) if e.is_outside_window() || e.is_quota_exceeded() => "undeliverable",

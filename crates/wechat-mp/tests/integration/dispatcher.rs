@@ -213,6 +213,32 @@ async fn late_replies_outside_the_window_are_dropped_quietly() {
     assert_eq!(attempts, 1, "tried once, refused with 45015");
 }
 
+/// WeChat busy twice, then a token another instance has just replaced: the late reply is
+/// the resident's only answer, so it is sent again until it goes through, once.
+#[tokio::test]
+async fn a_late_reply_survives_a_busy_moment_at_wechat() {
+    let fake = FakeWeChat::start().await;
+    fake.touch_user("o-busy");
+    let (calls, seen) = (Calls::default(), Seen::default());
+    let d = dispatcher(&fake, &calls, &seen);
+    for errcode in [-1, -1, 40001, 40001] {
+        fake.fail_next(errcode);
+    }
+    assert_eq!(
+        d.dispatch(update("o-busy", "sleep 50", 1, 1000), in_ms(10))
+            .await,
+        Outcome::Deferred
+    );
+    fake.wait_for_messages(1, Duration::from_secs(30)).await;
+    assert_eq!(fake.texts_to("o-busy"), vec!["done: sleep 50"]);
+    let attempts = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.ends_with("custom/send"))
+        .count();
+    assert_eq!(attempts, 5, "busy, busy, rejected twice, then sent");
+}
+
 #[test]
 #[should_panic(expected = "Calls")]
 fn missing_dependencies_fail_at_build_time() {
