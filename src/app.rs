@@ -220,6 +220,7 @@ impl AppState {
             },
             intents_dir: s.intents_dir.clone(),
             incidents: Some(self.incidents.clone()),
+            compensation: Some(self.compensation.clone()),
         }
     }
 

@@ -244,6 +244,7 @@ impl Settings {
                 &[("celsius", number(r.indoor_min_celsius))],
             ),
         );
+        facts.insert("compensation_rules", compensation_rules(self, &text));
         let c = &self.complaints;
         facts.insert(
             "complaint_response_time",
@@ -261,6 +262,42 @@ impl Settings {
 
 /// A Fluent message of the default locale, with its arguments as text.
 type Text<'a> = dyn Fn(&str, &[(&str, String)]) -> String + 'a;
+
+/// `[compensation]` as residents read it: each band's reduction, coldest first, and the
+/// interruption rule, so a changed band changes every reply that cites it.
+fn compensation_rules(s: &Settings, text: &Text<'_>) -> String {
+    let mut bands = s.compensation.bands.clone();
+    bands.sort_by(|a, b| a.to_celsius.total_cmp(&b.to_celsius));
+    let sep = text("fact-compensation-separator", &[]);
+    let bands: Vec<String> = bands
+        .iter()
+        .map(|b| {
+            let (to, percent) = (number(b.to_celsius), number(b.percent));
+            match b.from_celsius {
+                Some(from) => text(
+                    "fact-compensation-band",
+                    &[("from", number(from)), ("to", to), ("percent", percent)],
+                ),
+                None => text(
+                    "fact-compensation-band-below",
+                    &[("to", to), ("percent", percent)],
+                ),
+            }
+        })
+        .collect();
+    text(
+        "fact-compensation-rules",
+        &[
+            ("bands", bands.join(&sep)),
+            (
+                "hours",
+                s.compensation.interruption_threshold_hours.to_string(),
+            ),
+            ("percent", number(s.compensation.interruption_percent)),
+            ("standard", number(s.rules.indoor_min_celsius)),
+        ],
+    )
+}
 
 /// The desk's days and hours as residents read them ("Monday to Sunday 8:00-18:00").
 fn desk_hours(hours: &OpeningHours, text: &Text<'_>) -> String {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod desk_test;
+mod wechat_test;
 
 use heatdesk::config::Secret;
 use wechat_mp::testing::FakeWeChat;
