@@ -5,6 +5,7 @@
 
 mod cli_test;
 mod desk_test;
+mod retention_test;
 mod wechat_test;
 
 use heatdesk::config::Secret;
