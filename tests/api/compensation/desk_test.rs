@@ -13,7 +13,7 @@ use crate::desk::{desk_app, DeskClient, DEMO_PASSWORD};
 use crate::helpers::TestApp;
 
 /// A room-temperature inspection on 10010003 (海勃湾区, the demo `station`'s district).
-async fn inspection(app: &TestApp) -> ServiceRequest {
+pub(super) async fn inspection(app: &TestApp) -> ServiceRequest {
     app.state
         .service
         .create_request(&NewRequest {
@@ -27,7 +27,7 @@ async fn inspection(app: &TestApp) -> ServiceRequest {
         .unwrap()
 }
 
-async fn post_measurement(
+pub(super) async fn post_measurement(
     station: &DeskClient,
     request: &ServiceRequest,
     fields: &[(&str, &str)],

@@ -3,6 +3,7 @@
 //! each account is owed. The calculation's own table tests are in `src/compensation/calc.rs`.
 #![allow(clippy::unwrap_used)]
 
+mod browser_test;
 mod cli_test;
 mod desk_test;
 mod retention_test;
