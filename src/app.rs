@@ -54,6 +54,8 @@ pub struct AppState {
     pub complaints: crate::complaints::Complaints,
     /// Interruptions of the heat supply, held in memory.
     pub incidents: crate::incident::Incidents,
+    /// Measurements below the standard and what is owed for them.
+    pub compensation: crate::compensation::Compensation,
 }
 
 impl Settings {
@@ -151,8 +153,17 @@ impl AppState {
         let incidents = incidents(&settings, &db, Some(&notifier), &locales)
             .await
             .context("reading the interruptions")?;
+        let compensation = crate::compensation::Compensation {
+            store: crate::compensation::store_for(&db),
+            service: service.clone(),
+            incidents: incidents.clone(),
+            rules: Arc::new(settings.rules.clone()),
+            commitments: Arc::new(settings.commitments.clone()),
+            settings: Arc::new(settings.compensation.clone()),
+        };
         let state = Self {
             complaints,
+            compensation,
             incidents,
             classifier: Classifier::new(engine.clone(), storage.clone()),
             users: crate::desk::users::store_for(&db),
@@ -209,6 +220,7 @@ impl AppState {
             },
             intents_dir: s.intents_dir.clone(),
             incidents: Some(self.incidents.clone()),
+            compensation: Some(self.compensation.clone()),
         }
     }
 
@@ -238,6 +250,7 @@ impl AppState {
             .with_form_timeout(self.settings.dialogue.timeout_minutes),
             demo: self.settings.demo,
             incidents: self.incidents.clone(),
+            compensation: self.compensation.clone(),
         }
     }
 

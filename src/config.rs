@@ -62,6 +62,8 @@ pub struct Settings {
     pub incident: crate::incident::IncidentSettings,
     /// WeChat template messages for notices outside the 48-hour window.
     pub notices: crate::notify::NoticeSettings,
+    /// Fee reductions for rooms below the standard and long interruptions.
+    pub compensation: crate::compensation::CompensationSettings,
 }
 
 impl Default for Settings {
@@ -89,6 +91,7 @@ impl Default for Settings {
             commitments: crate::reports::CommitmentSettings::default(),
             incident: crate::incident::IncidentSettings::default(),
             notices: crate::notify::NoticeSettings::default(),
+            compensation: crate::compensation::CompensationSettings::default(),
         }
     }
 }
@@ -98,7 +101,7 @@ impl Default for Settings {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 /// Sections whose environment variables are `HEATDESK_<SECTION>_<KEY>`.
-const SECTIONS: [&str; 15] = [
+const SECTIONS: [&str; 16] = [
     "nlu",
     "wechat",
     "service",
@@ -114,14 +117,22 @@ const SECTIONS: [&str; 15] = [
     "commitments",
     "incident",
     "notices",
+    "compensation",
 ];
 
 impl Settings {
     /// Defaults, then `file` (or `./heatdesk.toml` when it exists), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
-        Self::figment(file)
+        let settings: Self = Self::figment(file)
             .extract()
-            .map_err(|e| SettingsError(Box::new(e)))
+            .map_err(|e| SettingsError(Box::new(e)))?;
+        // Money is computed from these: a band overlapping another would pay one day
+        // twice, so they are refused at load, not only by `config check`.
+        if let Some((key, why)) = settings.compensation.problems().into_iter().next() {
+            let e = figment::Error::from(format!("{key}: {why}"));
+            return Err(SettingsError(Box::new(e)));
+        }
+        Ok(settings)
     }
 
     fn figment(file: Option<&Path>) -> Figment {
@@ -233,6 +244,7 @@ impl Settings {
                 &[("celsius", number(r.indoor_min_celsius))],
             ),
         );
+        facts.insert("compensation_rules", compensation_rules(self, &text));
         let c = &self.complaints;
         facts.insert(
             "complaint_response_time",
@@ -250,6 +262,42 @@ impl Settings {
 
 /// A Fluent message of the default locale, with its arguments as text.
 type Text<'a> = dyn Fn(&str, &[(&str, String)]) -> String + 'a;
+
+/// `[compensation]` as residents read it: each band's reduction, coldest first, and the
+/// interruption rule, so a changed band changes every reply that cites it.
+fn compensation_rules(s: &Settings, text: &Text<'_>) -> String {
+    let mut bands = s.compensation.bands.clone();
+    bands.sort_by(|a, b| a.to_celsius.total_cmp(&b.to_celsius));
+    let sep = text("fact-compensation-separator", &[]);
+    let bands: Vec<String> = bands
+        .iter()
+        .map(|b| {
+            let (to, percent) = (number(b.to_celsius), number(b.percent));
+            match b.from_celsius {
+                Some(from) => text(
+                    "fact-compensation-band",
+                    &[("from", number(from)), ("to", to), ("percent", percent)],
+                ),
+                None => text(
+                    "fact-compensation-band-below",
+                    &[("to", to), ("percent", percent)],
+                ),
+            }
+        })
+        .collect();
+    text(
+        "fact-compensation-rules",
+        &[
+            ("bands", bands.join(&sep)),
+            (
+                "hours",
+                s.compensation.interruption_threshold_hours.to_string(),
+            ),
+            ("percent", number(s.compensation.interruption_percent)),
+            ("standard", number(s.rules.indoor_min_celsius)),
+        ],
+    )
+}
 
 /// The desk's days and hours as residents read them ("Monday to Sunday 8:00-18:00").
 fn desk_hours(hours: &OpeningHours, text: &Text<'_>) -> String {

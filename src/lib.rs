@@ -9,6 +9,8 @@ pub mod assist;
 pub mod catalog;
 /// The command line.
 pub mod cli;
+/// Rooms measured below the standard, the rectification promised, and what is owed.
+pub mod compensation;
 /// Complaints as cases with deadlines and a follow-up call.
 pub mod complaints;
 /// Layered settings.

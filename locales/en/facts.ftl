@@ -21,3 +21,7 @@ fact-residential-price = { $yuan } yuan per m² and season
 fact-area-review-threshold = { $percent }% or { $m2 } m²
 fact-complaint-response-time = we will contact you within { $hours } hours of receiving it and give you the outcome within { $days } days
 fact-indoor-temp-standard = { $celsius } °C
+fact-compensation-rules = each day below the indoor standard of { $standard } °C is reduced by a share of that day's fee: { $bands }; an interruption (fault or planned works) lasting more than { $hours } hours is reduced by { $percent }% per day
+fact-compensation-band = { $from } to { $to } °C { $percent }%
+fact-compensation-band-below = below { $to } °C { $percent }%
+fact-compensation-separator = ,{" "}

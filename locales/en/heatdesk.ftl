@@ -181,10 +181,18 @@ pay-channel-alipay = Alipay
 pay-channel-counter = service hall
 hall-item = { $name }: { $address }, phone { $phone }, open { $hours }
 hall-nearest = The nearest hall is { $name } (about { $km } km): { $address }, phone { $phone }, open { $hours }.
+owed-bind-first = Reductions are worked out per account. Please bind your account first (reply "bind account" and confirm it is yours), then ask again what you are owed.
+owed-none = Account { $account } is owed nothing for the { $season } season so far (no measurement below the standard and no interruption beyond the limit).
+owed-header = Reductions for account { $account } ({ $address }), season { $season }:
+owed-line-below = · { $days } day(s) from { $from }, coldest room { $celsius } °C, { $percent }% off: { $amount } yuan
+owed-line-interruption = · interruption of { $hours } h from { $from }, { $days } day(s), { $percent }% off: { $amount } yuan
+owed-total = In all { $total } yuan, taken off your heating bill.
 status-none = There is no request in progress for your bound accounts.
 status-request = Request { $id } (account { $account }, { $kind }): now "{ $status }"
 status-event = · { $at } { $status }
 status-event-note = · { $at } { $status } ({ $note })
+status-visit-due = · Visit due by { $at }
+status-rectify-by = · Lowest room measured at { $celsius } °C, below the { $standard } °C standard; to be put right by { $at }
 status-next = We will tell you at every step; to hurry it along, call our hotline.
 status-urgent = This is an urgent work order; the emergency team will handle it as soon as possible.
 request-kind-suspension = suspension
@@ -295,3 +303,8 @@ triage-self-check = Once you have done the self-check above (valves fully open, 
 triage-button-still-cold = Done, still cold
 triage-button-warm-now = Warm now
 triage-resolved = Good to hear! If it gets cold again, just write.
+
+# A room of an inspection measured below the standard (compensation, issue 16).
+notify-measurement-below = Your room temperature check ({ $id }) measured { $celsius } °C, below the standard of { $standard } °C. The visit was due by { $visit_due }; the heating will be put right by { $rectify_by }. Days below the standard reduce your heating fee.
+notify-measurement-below-status = Below the standard, rectification promised
+notify-measurement-below-note = Put right by { $rectify_by }

@@ -21,3 +21,7 @@ fact-residential-price = { $yuan }元/平方米·采暖期
 fact-area-review-threshold = { $percent }%或{ $m2 }平方米
 fact-complaint-response-time = 受理后{ $hours }小时内联系您，{ $days }天内答复处理结果
 fact-indoor-temp-standard = { $celsius }℃
+fact-compensation-rules = 室温低于{ $standard }℃的天数，按当日热费减免：{ $bands }；停热（抢修、计划检修）连续超过{ $hours }小时的，每天减免当日热费的{ $percent }%
+fact-compensation-band = { $from }至{ $to }℃减免{ $percent }%
+fact-compensation-band-below = 低于{ $to }℃减免{ $percent }%
+fact-compensation-separator = ，

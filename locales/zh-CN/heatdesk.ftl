@@ -181,10 +181,18 @@ pay-channel-alipay = 支付宝
 pay-channel-counter = 营业厅
 hall-item = { $name }：{ $address }，电话{ $phone }，营业时间{ $hours }
 hall-nearest = 离您最近的是{ $name }（约{ $km }公里）：{ $address }，电话{ $phone }，营业时间{ $hours }。
+owed-bind-first = 减免金额按户号计算，请先回复“绑定户号”完成绑定和身份核验，再问“我能减免多少”即可查询。
+owed-none = 户号 { $account } 在 { $season } 采暖期目前没有需要减免的热费（没有低于标准的测温记录，也没有超过时限的停热）。
+owed-header = 户号 { $account }（{ $address }）{ $season } 采暖期的减免：
+owed-line-below = · 自 { $from } 起 { $days } 天，测得最低室温 { $celsius }℃，减免 { $percent }%：{ $amount } 元
+owed-line-interruption = · 自 { $from } 起停热 { $hours } 小时，计 { $days } 天，减免 { $percent }%：{ $amount } 元
+owed-total = 合计减免 { $total } 元，将在热费中抵扣。
 status-none = 您绑定的户号目前没有正在办理的申请。
 status-request = 申请编号{ $id }（户号 { $account }，{ $kind }）：当前状态“{ $status }”
 status-event = · { $at } { $status }
 status-event-note = · { $at } { $status }（{ $note }）
+status-visit-due = · 上门检测时限：{ $at } 前
+status-rectify-by = · 测得最低室温 { $celsius }℃，低于 { $standard }℃ 的标准；整改期限：{ $at } 前
 status-next = 每一步有进展都会通知您；如需催办请拨打服务热线。
 status-urgent = 这是紧急工单，抢修人员会尽快处理。
 request-kind-suspension = 停供
@@ -295,3 +303,8 @@ triage-self-check = 以上自查（阀门全开、暖气片放气、过滤器清
 triage-button-still-cold = 都做过了，还是不热
 triage-button-warm-now = 已经热了
 triage-resolved = 太好了！如果之后又不热了，随时告诉我。
+
+# 测温低于标准（补偿，issue 16）。
+notify-measurement-below = 您的室温检测（编号{ $id }）测得{ $celsius }℃，低于{ $standard }℃的标准。上门时限为{ $visit_due }；我们将于{ $rectify_by }前整改到位。低于标准的天数将按规定减免热费。
+notify-measurement-below-status = 室温不达标，已承诺整改
+notify-measurement-below-note = 整改期限：{ $rectify_by }

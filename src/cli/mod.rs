@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::nlu::{self, eval};
 
 mod chat;
+mod compensation;
 mod dataset;
 mod incident;
 mod ops;
@@ -111,6 +112,11 @@ pub enum Command {
     Incident {
         #[command(subcommand)]
         command: incident::IncidentCommand,
+    },
+    /// What accounts are owed for heat below the standard: the billing export.
+    Compensation {
+        #[command(subcommand)]
+        command: compensation::CompensationCommand,
     },
     /// Sample data for trying and measuring heatdesk.
     Demo {
@@ -220,6 +226,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command } => user::run(settings()?, command).await,
         Command::Resident { command } => resident::run(settings()?, command).await,
         Command::Incident { command } => incident::run(settings()?, command).await,
+        Command::Compensation { command } => compensation::run(settings()?, command).await,
         Command::Demo {
             command: DemoCommand::Generate(args),
         } => dataset::run(settings()?, args).await,

@@ -250,22 +250,48 @@ pub async fn csrf_guard(State(state): State<DeskState>, mut req: Request, next: 
     }
 }
 
-/// Reads `_csrf` from a url-encoded form body and puts the body back.
+/// Reads `_csrf` from a url-encoded or multipart form body and puts the body back.
 async fn form_token(req: Request) -> Result<(Request, Option<String>), Response> {
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_owned();
+    let multipart = content_type.starts_with("multipart/form-data");
+    if !multipart && !content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok((req, None));
     }
+    let limit = if multipart {
+        super::UPLOAD_LIMIT
+    } else {
+        super::FORM_LIMIT
+    };
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, super::FORM_LIMIT)
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
-    let token = form_urlencoded_get(&bytes, CSRF_FIELD);
+    let token = if multipart {
+        multipart_field(&bytes, CSRF_FIELD)
+    } else {
+        form_urlencoded_get(&bytes, CSRF_FIELD)
+    };
     Ok((Request::from_parts(parts, Body::from(bytes)), token))
+}
+
+/// A short text field of a multipart body: the value after the part's header naming it,
+/// up to the next boundary line. Forms with a file put `_csrf` first, so this is cheap.
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\"");
+    let at = body
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())?;
+    let rest = &body[at..];
+    let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let value = &rest[start..];
+    let end = value.windows(4).position(|w| w == b"\r\n--")?;
+    let v = std::str::from_utf8(&value[..end]).ok()?;
+    (v.len() <= 128).then(|| v.to_owned())
 }
 
 fn form_urlencoded_get(body: &[u8], key: &str) -> Option<String> {

@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod auth;
+mod compensation;
 mod complaints;
 pub mod demo;
 mod hotline;
@@ -34,6 +35,9 @@ use users::UserStore;
 
 /// Largest form body the desk reads.
 pub const FORM_LIMIT: usize = 64 * 1024;
+/// Largest form with a file (a measurement and its photo): the photo's limit and room for
+/// the fields, so an oversized photo reaches the check that names it.
+pub const UPLOAD_LIMIT: usize = crate::compensation::PHOTO_MAX_BYTES + 256 * 1024;
 
 /// Settings of the desk (`[desk]`, `HEATDESK_DESK_*`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -80,6 +84,8 @@ pub struct DeskState {
     pub demo: bool,
     /// Interruptions in effect (station heads change them; the queue and hotline show them).
     pub incidents: crate::incident::Incidents,
+    /// Measurements on inspection work orders, and what accounts are owed.
+    pub compensation: crate::compensation::Compensation,
 }
 
 /// Every desk page and desk API, behind the CSRF guard and the error pages.
@@ -94,6 +100,7 @@ pub fn router(state: DeskState) -> Router {
         .merge(complaints::router())
         .merge(reports::router())
         .merge(incidents::router())
+        .merge(compensation::router())
         .merge(office::router())
         .merge(admin::router())
         .layer(axum::middleware::from_fn_with_state(

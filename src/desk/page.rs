@@ -38,7 +38,7 @@ pub fn csrf(desk: &Desk) -> Markup {
 }
 
 fn nav(tr: &Tr<'_>, desk: &Desk, current: &str) -> Markup {
-    let links: [(&[Role], &str, &str); 8] = [
+    let links: [(&[Role], &str, &str); 9] = [
         (&[Role::Agent], "/desk/queue", "desk-nav-queue"),
         (&[Role::Agent], "/desk/hotline", "desk-nav-hotline"),
         (
@@ -57,6 +57,11 @@ fn nav(tr: &Tr<'_>, desk: &Desk, current: &str) -> Markup {
             &[Role::Curator, Role::Manager],
             "/desk/reports",
             "desk-nav-reports",
+        ),
+        (
+            &[Role::Agent],
+            "/desk/compensation",
+            "desk-nav-compensation",
         ),
         (&[Role::Admin], "/desk/users", "desk-nav-users"),
     ];

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::catalog::Catalog;
-use crate::domain::IntentId;
+use crate::domain::{EntryId, IntentId};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,10 +25,30 @@ pub struct DialogueData {
     /// Which questions are triaged before a visit is booked, and the self-check's answers.
     #[serde(default)]
     pub triage: TriageWords,
+    /// Which questions of which intent ask what the resident is owed.
+    #[serde(default)]
+    pub compensation: OwedWords,
     #[serde(skip)]
     address_re: Vec<regex::Regex>,
     #[serde(skip)]
     heat_re: Option<regex::Regex>,
+    #[serde(skip)]
+    owed_re: Option<regex::Regex>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwedWords {
+    /// The intent whose questions may ask it (the fee intent covers reductions).
+    #[serde(default)]
+    pub intent: String,
+    /// A regex over the normalised message: it asks what is owed.
+    #[serde(default)]
+    pub asks: String,
+    /// The entry whose standard reply states the rules (told with "nothing owed" and to
+    /// residents who have not bound an account).
+    #[serde(default)]
+    pub entry: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -112,6 +132,12 @@ impl DialogueData {
                 .map_err(|e| format!("{}: interruptions.heat: {e}", path.display()))?;
             data.heat_re = Some(re);
         }
+        let asks = &data.compensation.asks;
+        if !asks.is_empty() {
+            let re = regex::Regex::new(asks)
+                .map_err(|e| format!("{}: compensation.asks: {e}", path.display()))?;
+            data.owed_re = Some(re);
+        }
         Ok(data)
     }
 
@@ -134,14 +160,27 @@ impl DialogueData {
         let w = &self.interruptions;
         let t = &self.triage;
         let pay = (!t.pay_intent.is_empty()).then_some(&t.pay_intent);
+        let c = &self.compensation;
+        let owed = (!c.intent.is_empty()).then_some(&c.intent);
         let named = w.intents.iter().chain(&w.about_heat).chain(&t.intents);
-        for intent in named.chain(pay) {
+        for intent in named.chain(pay).chain(owed) {
             let known = IntentId::parse(intent.clone())
                 .ok()
                 .is_some_and(|id| catalog.intent(&id).is_some());
             if !known {
                 return Err(format!(
-                    "interruptions or triage name unknown intent `{intent}`"
+                    "interruptions, triage or compensation name unknown intent `{intent}`"
+                ));
+            }
+        }
+        if !c.entry.is_empty() {
+            let found = EntryId::parse(c.entry.clone())
+                .ok()
+                .and_then(|e| catalog.entry(&e).map(|e| e.intent.as_str() == c.intent));
+            if found != Some(true) {
+                return Err(format!(
+                    "compensation.entry `{}` is no entry of `{}`",
+                    c.entry, c.intent
                 ));
             }
         }
@@ -158,6 +197,15 @@ impl DialogueData {
                     .heat_re
                     .as_ref()
                     .is_some_and(|re| re.is_match(&crate::domain::normalize(text))))
+    }
+
+    /// The message, understood as `intent`, asks what the resident is owed.
+    pub fn asks_owed(&self, intent: &IntentId, text: &str) -> bool {
+        self.compensation.intent == intent.as_str()
+            && self
+                .owed_re
+                .as_ref()
+                .is_some_and(|re| re.is_match(&crate::domain::normalize(text)))
     }
 
     /// The message asks to be told when heat is back.

@@ -5,7 +5,7 @@ use super::actions::enum_key;
 use super::ctx::{arg, Ctx};
 use super::state::{FormInstance, SlotValue};
 use super::DialogueError;
-use crate::service::{AccountNo, Fen, Hall, ServiceError};
+use crate::service::{AccountNo, Fen, Hall, RequestKind, ServiceError, ServiceRequest};
 
 pub(super) async fn bindings(cx: &mut Ctx<'_>, f: &FormInstance) -> Result<(), DialogueError> {
     if f.mode.as_deref() == Some(MODE_UNBIND) {
@@ -170,6 +170,7 @@ pub(super) async fn status(cx: &mut Ctx<'_>, accounts: &[AccountNo]) {
                     None => cx.text("status-event", &[at, arg("status", s)]),
                 });
             }
+            lines.extend(deadlines(cx, r).await);
             lines.push(cx.text(
                 if r.urgent {
                     "status-urgent"
@@ -184,4 +185,41 @@ pub(super) async fn status(cx: &mut Ctx<'_>, accounts: &[AccountNo]) {
     if !any {
         cx.say("status-none", &[]);
     }
+}
+
+/// An inspection's promises: the visit deadline, and the rectification deadline once a
+/// measurement found a room below the standard. Both come from `[commitments]` through
+/// `Compensation`, so the text never holds a number of its own.
+async fn deadlines(cx: &Ctx<'_>, r: &ServiceRequest) -> Vec<String> {
+    let Some(comp) = cx.d.deps.compensation.as_ref() else {
+        return Vec::new();
+    };
+    if r.kind != RequestKind::Inspection {
+        return Vec::new();
+    }
+    let mut lines = vec![cx.text(
+        "status-visit-due",
+        &[arg("at", cx.local_time(comp.visit_due(r)))],
+    )];
+    let measured = comp.for_request(r.id.as_str()).await.unwrap_or_else(|e| {
+        // The status is still worth telling without the measurement.
+        tracing::warn!(request = %r.id, error = %e, "cannot read the measurements");
+        Vec::new()
+    });
+    // The latest visit is what the crew must put right.
+    if let Some((m, by)) = measured
+        .iter()
+        .rev()
+        .find_map(|m| m.rectify_by.filter(|_| m.below()).map(|by| (m, by)))
+    {
+        lines.push(cx.text(
+            "status-rectify-by",
+            &[
+                arg("celsius", m.lowest_celsius),
+                arg("standard", m.min_celsius),
+                arg("at", cx.local_time(by)),
+            ],
+        ));
+    }
+    lines
 }

@@ -17,6 +17,7 @@ mod follow_up;
 mod form;
 mod interruption;
 mod lookups;
+mod owed;
 mod port;
 mod requests;
 mod runs;
@@ -101,6 +102,9 @@ pub struct DialogueDeps {
     pub intents_dir: PathBuf,
     /// Interruptions in effect, told first to residents of their scope (none: never).
     pub incidents: Option<crate::incident::Incidents>,
+    /// Inspection deadlines, measurements and what an account is owed (none: request status
+    /// shows no deadlines and the question of what is owed gets the standard reply only).
+    pub compensation: Option<crate::compensation::Compensation>,
 }
 
 /// Attempts of one turn when another instance changes the same conversation meanwhile.

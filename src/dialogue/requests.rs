@@ -14,7 +14,7 @@ use crate::service::{
 };
 
 /// How the keys of requests made in the chat begin (the reports count them apart).
-pub const REQUEST_KEY_PREFIX: &str = "dlg-";
+pub use crate::service::CHAT_REQUEST_KEY_PREFIX as REQUEST_KEY_PREFIX;
 
 fn key(user: &str, seq: u64) -> Result<IdempotencyKey, DialogueError> {
     let digest = hex::encode(&Sha256::digest(user.as_bytes())[..8]);

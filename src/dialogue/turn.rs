@@ -4,7 +4,7 @@ use super::ctx::Ctx;
 use super::state::{FormInstance, Pending, State};
 use super::types::Inbound;
 use super::{
-    account, attach, clarify, follow_up, form, interruption, lookups, triage, DialogueError,
+    account, attach, clarify, follow_up, form, interruption, lookups, owed, triage, DialogueError,
     Unhappy,
 };
 use crate::domain::{EntryId, EscalationReason, IntentId};
@@ -235,6 +235,9 @@ async fn start_inner(
         if let Some(next) = triage::before_visit(cx, id, entry).await {
             return Ok(next);
         }
+    }
+    if cx.d.data.asks_owed(id, t) && owed::answer(cx, id, entry).await? {
+        return Ok(State::Idle);
     }
     if let Some(reason) = intent.handoff() {
         cx.escalate(reason, Some(id.clone()), confidence);

@@ -80,6 +80,36 @@ impl Notifier {
         self.tell(&notices).await
     }
 
+    /// Tells every resident bound to the inspection's account that a room was below the
+    /// standard and by when it is put right; the notices' ids.
+    pub async fn measurement_below(
+        &self,
+        request: &ServiceRequest,
+        measurement: i64,
+        lowest_celsius: f64,
+        min_celsius: f64,
+        visit_due: chrono::DateTime<Utc>,
+        rectify_by: chrono::DateTime<Utc>,
+    ) -> Vec<i64> {
+        let users = match self.conversations.users_bound_to(&request.account).await {
+            Ok(users) => users,
+            Err(e) => {
+                tracing::error!(error = %e, request = %request.id, "cannot find whom to notify");
+                return Vec::new();
+            }
+        };
+        let notices = self.measurement_below_notices(
+            request,
+            measurement,
+            &users,
+            lowest_celsius,
+            min_celsius,
+            visit_due,
+            rectify_by,
+        );
+        self.tell(&notices).await
+    }
+
     /// Keeps the notices, then delivers them in the background; their ids.
     pub async fn tell(&self, notices: &[Notice]) -> Vec<i64> {
         let ids = self.keep(notices).await;

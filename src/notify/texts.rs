@@ -95,6 +95,60 @@ impl Notifier {
             .collect()
     }
 
+    /// A room of an inspection measured below the standard: when it will be put right, and
+    /// by when the visit was promised. Sent as request progress (the same template): it is
+    /// the inspection's next step as the resident sees it. The key names the measurement,
+    /// so recording it is told once.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn measurement_below_notices(
+        &self,
+        request: &ServiceRequest,
+        measurement: i64,
+        users: &[String],
+        lowest_celsius: f64,
+        min_celsius: f64,
+        visit_due: DateTime<Utc>,
+        rectify_by: DateTime<Utc>,
+    ) -> Vec<Notice> {
+        let kind = self.text(
+            &format!("request-kind-{}", crate::domain::fluent_part(&request.kind)),
+            &[],
+        );
+        let text = self.text(
+            "notify-measurement-below",
+            &[
+                ("id", FluentValue::from(request.id.to_string())),
+                ("celsius", FluentValue::from(format!("{lowest_celsius}"))),
+                ("standard", FluentValue::from(format!("{min_celsius}"))),
+                ("visit_due", FluentValue::from(local(visit_due))),
+                ("rectify_by", FluentValue::from(local(rectify_by))),
+            ],
+        );
+        let status = self.text("notify-measurement-below-status", &[]);
+        let note = self.text(
+            "notify-measurement-below-note",
+            &[("rectify_by", FluentValue::from(local(rectify_by)))],
+        );
+        let mut fields = BTreeMap::new();
+        self.frame(Purpose::RequestProgress, &mut fields);
+        fields.insert(Field::Number, request.id.to_string());
+        fields.insert(Field::Kind, kind);
+        fields.insert(Field::Status, status);
+        fields.insert(Field::Note, note);
+        fields.insert(Field::Time, local(Utc::now()));
+        let key = format!("request:{}:measurement:{measurement}", request.id);
+        users
+            .iter()
+            .map(|user| Notice {
+                key: key.clone(),
+                user: user.clone(),
+                purpose: Purpose::RequestProgress,
+                text: text.clone(),
+                fields: fields.clone(),
+            })
+            .collect()
+    }
+
     /// The outcome of a closed complaint case and the follow-up question, for the
     /// resident who lodged it.
     pub fn complaint_outcome(

@@ -38,8 +38,9 @@ pub struct RetentionSettings {
     pub transcripts_days: u32,
     /// The classification log (masked text of every message).
     pub classifications_days: u32,
-    /// The media ids of residents' photos in transcripts, and the settled copies of
-    /// requests (with their photos and contact details) in the outbox.
+    /// The media ids of residents' photos in transcripts, the settled copies of requests
+    /// (with their photos and contact details) in the outbox, and the photos stations took
+    /// of measurements (the measurements stay).
     pub photos_days: u32,
     /// Closed handoffs, with their context, note and rating.
     pub handoffs_days: u32,

@@ -79,6 +79,16 @@ const RULES: &[Rule] = &[
         old: "text LIKE '[image] %' AND at < $1",
         set: Some("text = '[image]'"),
     },
+    // A station's photo of a measurement shows the inside of a home. The measurement
+    // itself stays: it is the utility's record of what it owes the account, not the
+    // resident's data, and an erasure leaves it alone too (it holds no OpenID).
+    Rule {
+        what: "measurement_photos",
+        days: |r| r.photos_days,
+        table: "measurements",
+        old: "photo IS NOT NULL AND recorded_at < $1",
+        set: Some("photo = NULL, photo_type = NULL"),
+    },
     delete(
         "outbox",
         |r| r.photos_days,

@@ -26,6 +26,10 @@ pub struct CommitmentSettings {
     pub inspection_hours: i64,
     /// Leak: request to completed.
     pub leak_hours: i64,
+    /// A room measured below `rules.indoor_min_celsius`: calendar days from the
+    /// measurement to the rectification the resident is promised (heating faults do not
+    /// wait for weekends, so not working days).
+    pub rectification_days: i64,
 }
 
 impl Default for CommitmentSettings {
@@ -36,6 +40,7 @@ impl Default for CommitmentSettings {
             repair_hours: 48,
             inspection_hours: 72,
             leak_hours: 4,
+            rectification_days: 3,
         }
     }
 }
@@ -62,10 +67,18 @@ impl CommitmentSettings {
             ("commitments.repair_hours", self.repair_hours),
             ("commitments.inspection_hours", self.inspection_hours),
             ("commitments.leak_hours", self.leak_hours),
+            ("commitments.rectification_days", self.rectification_days),
         ]
         .into_iter()
         .filter(|(_, v)| *v < 1)
-        .map(|(k, v)| (k, format!("{v} is not a positive number of hours")))
+        .map(|(k, v)| {
+            let unit = if k.ends_with("_days") {
+                "days"
+            } else {
+                "hours"
+            };
+            (k, format!("{v} is not a positive number of {unit}"))
+        })
         .collect()
     }
 }

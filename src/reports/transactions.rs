@@ -69,7 +69,7 @@ const ABANDONED: &str = "SELECT f.action, f.step, COUNT(*) FROM form_runs f \
      WHERE f.started_at >= $1 AND f.started_at < $2 AND f.action IN ({actions}) AND {left} \
      AND {district:f.user_id:$4} GROUP BY f.action, f.step ORDER BY f.action, 3 DESC, f.step";
 const LEFT: &str = "(f.outcome = 'abandoned' OR (f.outcome IS NULL AND f.updated_at < $3))";
-/// The dialogue's requests carry its idempotency keys (`dialogue::REQUEST_KEY_PREFIX`).
+/// The dialogue's requests carry its idempotency keys (`service::CHAT_REQUEST_KEY_PREFIX`).
 const ONLINE: &str = "SELECT r.kind, COUNT(*), \
      CAST(SUM(CASE WHEN r.idem_key LIKE '{prefix}%' THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(CASE WHEN r.idem_key LIKE '{prefix}%' AND r.status = 'completed' \
@@ -134,7 +134,7 @@ pub(super) async fn abandoned(
 }
 
 pub(super) async fn online(db: Db<'_>, p: &Period) -> Result<Vec<OnlineFigures>, ReportError> {
-    let sql = ONLINE.replace("{prefix}", crate::dialogue::REQUEST_KEY_PREFIX);
+    let sql = ONLINE.replace("{prefix}", crate::service::CHAT_REQUEST_KEY_PREFIX);
     let args = [
         p.start().into(),
         p.end().into(),

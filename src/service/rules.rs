@@ -241,6 +241,11 @@ pub fn request_season(r: &ServiceRequest) -> Option<Season> {
     r.details.get("season")?.as_str().and_then(Season::parse)
 }
 
+/// An account's fee for a season: its bill, or area × price where no bill exists yet.
+pub fn season_fee(account: &Account, bills: &[Bill], season: Season, rules: &Rules) -> Fen {
+    season_amount(account, bills, season, rules)
+}
+
 fn season_amount(account: &Account, bills: &[Bill], season: Season, rules: &Rules) -> Fen {
     let label = season.label();
     bills.iter().find(|b| b.season == label).map_or_else(

@@ -76,6 +76,12 @@ string_id!(
     ParseError::IdempotencyKey
 );
 
+/// How the keys of requests made in the resident's chat begin. Here, beside the key, since
+/// both the dialogue (which makes them) and the reports (which count them apart) read it,
+/// and neither may import the other (the reports feed compensation, which the dialogue
+/// asks).
+pub const CHAT_REQUEST_KEY_PREFIX: &str = "dlg-";
+
 impl AccountNo {
     /// For logs and for residents who have not verified: the last 4 digits only.
     pub fn masked(&self) -> String {

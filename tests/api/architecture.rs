@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "complaints",
             "reports",
             "incident",
+            "compensation",
         ],
     ),
     (

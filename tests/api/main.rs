@@ -6,6 +6,7 @@ mod browser;
 mod browser_smoke;
 mod classify;
 mod cli;
+mod compensation;
 mod complaints;
 mod desk;
 mod dialogue;
