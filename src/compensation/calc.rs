@@ -24,10 +24,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+// Days are the utility's calendar days.
+use crate::entities::UTILITY_TZ as TZ;
 use crate::service::Fen;
-
-/// The utility's zone: days are its calendar days.
-const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// A fee reduction for a range of the coldest room's temperature: `from` (inclusive, none:
 /// no lower edge) up to `to` (exclusive).
