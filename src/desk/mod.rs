@@ -80,6 +80,8 @@ pub struct DeskState {
     pub demo: bool,
     /// Interruptions in effect (station heads change them; the queue and hotline show them).
     pub incidents: crate::incident::Incidents,
+    /// The standard reply shown after an interruption's data (what residents are told).
+    pub meanwhile: crate::incident::Meanwhile,
 }
 
 /// Every desk page and desk API, behind the CSRF guard and the error pages.
