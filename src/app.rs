@@ -56,6 +56,8 @@ pub struct AppState {
     pub incidents: crate::incident::Incidents,
     /// Measurements below the standard and what is owed for them.
     pub compensation: crate::compensation::Compensation,
+    /// The standard reply told after an interruption's data (the public page, the desk).
+    pub meanwhile: crate::incident::Meanwhile,
 }
 
 impl Settings {
@@ -161,10 +163,12 @@ impl AppState {
             commitments: Arc::new(settings.commitments.clone()),
             settings: Arc::new(settings.compensation.clone()),
         };
+        let meanwhile = meanwhile(&settings, &engine).context("loading the dialogue data")?;
         let state = Self {
             complaints,
             compensation,
             incidents,
+            meanwhile,
             classifier: Classifier::new(engine.clone(), storage.clone()),
             users: crate::desk::users::store_for(&db),
             settings: Arc::new(settings),
@@ -251,6 +255,7 @@ impl AppState {
             demo: self.settings.demo,
             incidents: self.incidents.clone(),
             compensation: self.compensation.clone(),
+            meanwhile: self.meanwhile.clone(),
         }
     }
 
@@ -334,6 +339,24 @@ pub async fn incidents(
     .await?)
 }
 
+/// The standard reply told after an interruption's data: the entry the dialogue data names
+/// (`[interruptions] meanwhile`), read from `engine`'s published catalogue at every use.
+pub fn meanwhile(
+    settings: &Settings,
+    engine: &Arc<EngineHandle>,
+) -> anyhow::Result<crate::incident::Meanwhile> {
+    let data = crate::dialogue::DialogueData::load(
+        &settings.intents_dir.join(crate::catalog::DIALOGUE_FILE),
+    )
+    .map_err(anyhow::Error::msg)?;
+    data.check(engine.current().catalog())
+        .map_err(anyhow::Error::msg)?;
+    Ok(crate::incident::Meanwhile::new(
+        engine.clone(),
+        data.meanwhile(),
+    ))
+}
+
 /// The built-in service API is served at `/api/service/v1`; outside demo mode it must not
 /// answer strangers (accounts, bills, requests).
 fn refuse_an_open_service_api(settings: &Settings) -> anyhow::Result<()> {
@@ -389,6 +412,7 @@ pub fn router(state: &AppState) -> Router {
         incidents: state.incidents.clone(),
         token: state.settings.incident.token.clone(),
         locales: state.locales.clone(),
+        meanwhile: state.meanwhile.clone(),
     };
     let api = Router::new()
         .merge(crate::nlu::http::router(state.classifier.clone()))

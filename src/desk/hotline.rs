@@ -114,7 +114,7 @@ async fn results(state: &DeskState, desk: &Desk, q: &AssistQuery) -> Result<Mark
         Some(Ok(a)) => a.account.as_ref().ok().into_iter().collect(),
         _ => Vec::new(),
     };
-    let interruptions = super::incidents::banner(state, &desk.locale, &caller);
+    let interruptions = super::incidents::banner(state, &desk.locale, &caller, Channel::Hotline);
     Ok(html! {
         @if let Some(a) = &account {
             @match a {

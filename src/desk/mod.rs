@@ -86,6 +86,8 @@ pub struct DeskState {
     pub incidents: crate::incident::Incidents,
     /// Measurements on inspection work orders, and what accounts are owed.
     pub compensation: crate::compensation::Compensation,
+    /// The standard reply shown after an interruption's data (what residents are told).
+    pub meanwhile: crate::incident::Meanwhile,
 }
 
 /// Every desk page and desk API, behind the CSRF guard and the error pages.

@@ -311,7 +311,7 @@ async fn conversation_page(
         .iter()
         .filter_map(|a| a.account.as_ref().ok())
         .collect();
-    let interruptions = super::incidents::banner(&state, &desk.locale, &known);
+    let interruptions = super::incidents::banner(&state, &desk.locale, &known, Channel::Wechat);
     let agents = if mine {
         state
             .users

@@ -70,6 +70,10 @@ pub struct InterruptionWords {
     /// Words that ask for the repair all the same.
     #[serde(default)]
     pub insist: Vec<String>,
+    /// The phrasebook entry (of one of `intents`) whose standard reply follows an
+    /// interruption's data: what to do until heat is back. Empty: the data alone.
+    #[serde(default)]
+    pub meanwhile: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -184,7 +188,29 @@ impl DialogueData {
                 ));
             }
         }
+        if !w.meanwhile.is_empty() {
+            let entry = EntryId::parse(w.meanwhile.clone())
+                .ok()
+                .and_then(|id| catalog.entry(&id))
+                .ok_or_else(|| {
+                    format!(
+                        "interruptions.meanwhile names unknown phrasebook entry `{}`",
+                        w.meanwhile
+                    )
+                })?;
+            if !w.intents.iter().any(|i| i == entry.intent.as_str()) {
+                return Err(format!(
+                    "interruptions.meanwhile: entry `{}` belongs to intent `{}`, not to one of interruptions.intents",
+                    w.meanwhile, entry.intent
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The phrasebook entry told after an interruption's data (`[interruptions] meanwhile`).
+    pub fn meanwhile(&self) -> Option<EntryId> {
+        EntryId::parse(self.interruptions.meanwhile.clone()).ok()
     }
 
     /// Whether an interruption covering the resident answers this question first.

@@ -7,7 +7,7 @@ use super::ctx::Ctx;
 use super::state::State;
 use super::turn::{idle, start};
 use super::DialogueError;
-use crate::domain::IntentId;
+use crate::domain::{Channel, IntentId};
 use crate::entities::Entities;
 use crate::incident::triage::Outcome;
 use crate::incident::{describe, Interruption};
@@ -61,8 +61,10 @@ async fn tell(cx: &mut Ctx<'_>, mut found: Vec<Interruption>, intent: &IntentId)
     found.dedup_by_key(|i| i.id);
     let first = found.first()?;
     let district = first.scope.district.clone();
+    // The advice as published in the catalogue this turn reads (the office's latest version).
+    let meanwhile = cx.d.meanwhile.text_in(&cx.catalog, Channel::Wechat);
     for i in &found {
-        let text = describe(&cx.d.deps.locales, cx.locale, i);
+        let text = describe(&cx.d.deps.locales, cx.locale, i, meanwhile.as_deref());
         cx.push(text);
     }
     cx.say("interruption-offer", &[]);

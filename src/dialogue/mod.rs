@@ -115,6 +115,8 @@ pub struct Dialogue {
     store: Arc<dyn ConversationStore>,
     lexicon: Arc<Lexicon>,
     data: Arc<DialogueData>,
+    /// The standard reply told after an interruption's data.
+    meanwhile: crate::incident::Meanwhile,
 }
 
 impl std::fmt::Debug for Dialogue {
@@ -135,11 +137,14 @@ impl Dialogue {
             .map_err(DialogueError::Data)?;
         data.check(deps.classifier.engine().current().catalog())
             .map_err(DialogueError::Data)?;
+        let meanwhile =
+            crate::incident::Meanwhile::new(deps.classifier.engine().clone(), data.meanwhile());
         Ok(Self {
             store: deps.conversations.clone(),
             deps,
             lexicon: Arc::new(lexicon),
             data: Arc::new(data),
+            meanwhile,
         })
     }
 

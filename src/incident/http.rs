@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{describe, IncidentError, Incidents, Interruption, NewInterruption};
-use crate::domain::Secret;
+use crate::domain::{Channel, Secret};
 use crate::http::error::ApiJson;
 use crate::i18n::Locales;
 
@@ -29,6 +29,8 @@ pub struct IncidentHttp {
     /// `incident.token`; empty: every API call is refused.
     pub token: Secret,
     pub locales: Arc<Locales>,
+    /// What residents are told to do until heat is back (after each interruption).
+    pub meanwhile: super::Meanwhile,
 }
 
 /// A refusal with its stable code (a Fluent id) and the message in the default locale.
@@ -237,6 +239,8 @@ async fn page(State(s): State<IncidentHttp>) -> Markup {
         ))
     });
     let (current, planned): (Vec<_>, Vec<_>) = items.into_iter().partition(|i| i.is_current(now));
+    // The bot's words: the WeChat reply, from the version published now.
+    let meanwhile = s.meanwhile.text(Channel::Wechat);
     let section = |title: String, list: &[Interruption]| {
         html! {
             section {
@@ -249,7 +253,7 @@ async fn page(State(s): State<IncidentHttp>) -> Markup {
                     @for i in group {
                         article.interruption data-id=(i.id) {
                             h4 { (i.scope.label()) }
-                            p { (describe(&s.locales, &locale, i)) }
+                            p { (describe(&s.locales, &locale, i, meanwhile.as_deref())) }
                         }
                     }
                 }
@@ -294,4 +298,4 @@ line-height:1.5;color:#222;background:#f6f6f4}main{max-width:42rem;margin:0 auto
 padding:1rem}h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:1.5rem}\
 h3{font-size:1rem;color:#555}article{background:#fff;border-radius:8px;padding:.75rem 1rem;\
 margin:.5rem 0;box-shadow:0 1px 2px rgba(0,0,0,.08);overflow-wrap:anywhere}\
-h4{margin:0 0 .25rem;font-size:1rem}p{margin:.25rem 0}.none,.updated{color:#666}";
+h4{margin:0 0 .25rem;font-size:1rem}p{margin:.25rem 0}article p{white-space:pre-line}.none,.updated{color:#666}";

@@ -12,15 +12,18 @@ mod store;
 mod store_sql;
 pub mod triage;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use fluent_bundle::FluentValue;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Secret;
+use crate::catalog::{Catalog, EntryStatus};
+use crate::domain::{Channel, EntryId, Secret};
 use crate::entities::{Lexicon, UTILITY_TZ};
 use crate::i18n::Locales;
+use crate::nlu::EngineHandle;
 
 pub use live::Incidents;
 pub use notices::NoticeRun;
@@ -380,9 +383,82 @@ fn fluent<'a>(args: &'a [(&'a str, String)]) -> Vec<(&'a str, FluentValue<'a>)> 
         .collect()
 }
 
+/// What residents are told to do until heat is back: a standard reply of the phrasebook (the
+/// entry `[interruptions] meanwhile` of the dialogue data names), read from the published
+/// catalogue at every use, so a version the office publishes is told without a restart.
+#[derive(Clone)]
+pub struct Meanwhile {
+    engine: Arc<EngineHandle>,
+    entry: Option<EntryId>,
+    /// Set once the entry was found missing from the published catalogue (logged once, until
+    /// it is back).
+    missing: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Meanwhile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meanwhile")
+            .field("entry", &self.entry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Meanwhile {
+    /// `entry`: none, the interruption's data alone.
+    pub fn new(engine: Arc<EngineHandle>, entry: Option<EntryId>) -> Self {
+        Self {
+            engine,
+            entry,
+            missing: Arc::default(),
+        }
+    }
+
+    pub fn entry(&self) -> Option<&EntryId> {
+        self.entry.as_ref()
+    }
+
+    /// The rendered reply for `channel` in the catalogue in service now.
+    pub fn text(&self, channel: Channel) -> Option<String> {
+        self.text_in(self.engine.current().catalog(), channel)
+    }
+
+    /// The rendered reply for `channel` in `catalog` (the hotline: its answer, without the
+    /// greeting and closing of a call). `None` when the entry is not published there (retired
+    /// by the office): the data is told alone, and a warning logged once.
+    pub fn text_in(&self, catalog: &Catalog, channel: Channel) -> Option<String> {
+        let id = self.entry.as_ref()?;
+        let Some(entry) = catalog
+            .entry(id)
+            .filter(|e| e.status == EntryStatus::Published)
+        else {
+            if !self.missing.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    entry = %id,
+                    version = %catalog.version,
+                    "the advice told with interruptions is not published: told without it"
+                );
+            }
+            return None;
+        };
+        self.missing.store(false, Ordering::Relaxed);
+        let replies = catalog.rendered_reply(entry);
+        let text = match channel {
+            Channel::Hotline => replies.hotline.answer,
+            other => replies.for_channel(other),
+        };
+        Some(text).filter(|t| !t.trim().is_empty())
+    }
+}
+
 /// What residents are told of an interruption, by the bot and on the public page alike:
-/// its kind, where, the cause, the expected restoration and what to do meanwhile.
-pub fn describe(locales: &Locales, locale: &str, i: &Interruption) -> String {
+/// its kind, where, the cause, the start and the expected restoration (`interruption-told`),
+/// then `meanwhile`, the standard reply on what to do until heat is back (`Meanwhile`).
+pub fn describe(
+    locales: &Locales,
+    locale: &str,
+    i: &Interruption,
+    meanwhile: Option<&str>,
+) -> String {
     let kind = locales.text(
         locale,
         &format!("interruption-kind-{}", i.kind.as_str().replace('_', "-")),
@@ -395,7 +471,11 @@ pub fn describe(locales: &Locales, locale: &str, i: &Interruption) -> String {
         ("start", local_time(i.starts_at)),
         ("eta", local_time(i.eta)),
     ];
-    locales.text(locale, "interruption-told", &fluent(&args))
+    let data = locales.text(locale, "interruption-told", &fluent(&args));
+    match meanwhile {
+        Some(advice) => format!("{data}\n{advice}"),
+        None => data,
+    }
 }
 
 /// RFC 3339, or a time in the utility's zone as people type it (`YYYY-MM-DD HH:MM`, or

@@ -8,6 +8,7 @@ use super::{area, changes, mine, OpenForm};
 use crate::desk::auth::Desk;
 use crate::desk::page::{csrf, layout, Tr};
 use crate::desk::DeskState;
+use crate::domain::Channel;
 use crate::incident::triage::{Outcome, TriageFigures};
 use crate::incident::{describe, local_time, Interruption, Kind};
 
@@ -20,6 +21,8 @@ fn kind_label(tr: &Tr<'_>, k: Kind) -> String {
 
 fn cards(tr: &Tr<'_>, desk: &Desk, list: &[Interruption]) -> Markup {
     let now = chrono::Utc::now();
+    // As residents read it: the bot's WeChat reply.
+    let meanwhile = tr.state.meanwhile.text(Channel::Wechat);
     html! {
         @if list.is_empty() { p.empty { (tr.t("desk-interruptions-none")) } }
         ul.cards {
@@ -30,7 +33,7 @@ fn cards(tr: &Tr<'_>, desk: &Desk, list: &[Interruption]) -> Markup {
                         " "
                         span.district { (i.scope.district) }
                     }
-                    p.told { (describe(&tr.state.locales, tr.locale, i)) }
+                    p.told { (describe(&tr.state.locales, tr.locale, i, meanwhile.as_deref())) }
                     div.meta { (tr.ta("desk-interruptions-by", &[
                         ("opened", i.opened_by.clone()),
                         ("updated", i.updated_by.clone()),
@@ -165,9 +168,15 @@ pub(super) fn triage(state: &DeskState, desk: &Desk, f: &TriageFigures, days: i6
     }
 }
 
-/// The interruptions in effect for these accounts' addresses, as residents read them: shown
-/// above suggested replies on the queue's conversation and the hotline.
-pub fn banner(state: &DeskState, locale: &str, accounts: &[&crate::service::Account]) -> Markup {
+/// The interruptions in effect for these accounts' addresses: shown above suggested replies
+/// on the queue's conversation (as the resident read them: the WeChat reply) and the hotline
+/// (the advice as the hotline's answer, for the agent to read out).
+pub fn banner(
+    state: &DeskState,
+    locale: &str,
+    accounts: &[&crate::service::Account],
+    channel: Channel,
+) -> Markup {
     let now = chrono::Utc::now();
     let mut found: Vec<Interruption> = accounts
         .iter()
@@ -183,11 +192,12 @@ pub fn banner(state: &DeskState, locale: &str, accounts: &[&crate::service::Acco
         return html! {};
     }
     let title = state.locales.text(locale, "desk-interruptions-banner", &[]);
+    let meanwhile = state.meanwhile.text(channel);
     html! {
         aside.interruptions #interruptions-banner role="note" {
             strong { (title) }
             @for i in &found {
-                p.interruption data-id=(i.id) { (describe(&state.locales, locale, i)) }
+                p.interruption data-id=(i.id) { (describe(&state.locales, locale, i, meanwhile.as_deref())) }
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use heatdesk::domain::Channel;
 use heatdesk::incident::describe;
 use serde_json::json;
 
@@ -115,7 +116,12 @@ async fn the_hotline_shows_the_callers_interruption_on_a_desktop_and_a_phone() {
     }
     let (app, _fake) = desk_app().await;
     let opened = super::open_for(&app, "滨河花园").await;
-    let told = describe(&app.state.locales, "zh-CN", &opened);
+    let advice = app.state.meanwhile.text(Channel::Hotline);
+    assert!(
+        advice.is_some(),
+        "the hotline shows the phrasebook's advice"
+    );
+    let told = describe(&app.state.locales, "zh-CN", &opened, advice.as_deref());
     for (size, builder) in sizes() {
         let b = builder.launch().await.unwrap();
         sign_in(&b, &app, "agent").await;
@@ -140,7 +146,9 @@ async fn residents_read_the_public_page_without_a_login_on_a_phone_and_a_desktop
     }
     let (app, _fake) = desk_app().await;
     let opened = super::open_for(&app, "滨河花园").await;
-    let told = describe(&app.state.locales, "zh-CN", &opened);
+    let advice = app.state.meanwhile.text(Channel::Wechat);
+    assert!(advice.is_some(), "the page shows the phrasebook's advice");
+    let told = describe(&app.state.locales, "zh-CN", &opened, advice.as_deref());
     for (size, builder) in sizes() {
         let b = builder.launch().await.unwrap();
         b.goto(&app.url("/interruptions")).await;

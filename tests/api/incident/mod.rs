@@ -98,3 +98,36 @@ pub(crate) async fn open_for(
         .await
         .unwrap()
 }
+
+/// `[interruptions] meanwhile` names a phrasebook entry of one of the intents an interruption
+/// answers first; anything else is refused when the dialogue data is checked.
+#[tokio::test]
+async fn the_advice_told_with_interruptions_must_be_an_entry_of_their_intents() {
+    let app = crate::helpers::spawn_app().await;
+    let engine = app.state.engine.current();
+    let dir = tempfile::tempdir().unwrap();
+    let check = |meanwhile: &str| {
+        let path = dir.path().join("dialogue.toml");
+        let text = format!(
+            "[interruptions]\nintents = [\"not_warm\", \"repair_service\"]\nmeanwhile = \"{meanwhile}\"\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let data = heatdesk::dialogue::DialogueData::load(&path).unwrap();
+        data.check(engine.catalog()).map(|()| data.meanwhile())
+    };
+    let shipped = check("not_warm.interruption_meanwhile").unwrap();
+    assert_eq!(
+        shipped.map(|e| e.to_string()).as_deref(),
+        Some("not_warm.interruption_meanwhile")
+    );
+    let unknown = check("not_warm.no_such_entry").unwrap_err();
+    assert!(
+        unknown.contains("unknown phrasebook entry `not_warm.no_such_entry`"),
+        "{unknown}"
+    );
+    let elsewhere = check("hall_info.halls").unwrap_err();
+    assert!(
+        elsewhere.contains("`hall_info.halls` belongs to intent `hall_info`"),
+        "{elsewhere}"
+    );
+}

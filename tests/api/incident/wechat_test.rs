@@ -438,3 +438,90 @@ async fn two_instances_tell_each_subscriber_once() {
     let held = conversations.take_notices("o-two-1").await.unwrap();
     assert!(held.is_empty(), "sent, not held: {held:?}");
 }
+
+/// The wechat reply of the phrasebook entry the dialogue data names as the advice, in the
+/// catalogue the app serves now.
+fn meanwhile_reply(app: &TestApp) -> String {
+    let id = heatdesk::domain::EntryId::parse("not_warm.interruption_meanwhile").unwrap();
+    let engine = app.state.engine.current();
+    let catalog = engine.catalog();
+    let entry = catalog.entry(&id).expect("the advice is in the phrasebook");
+    catalog.rendered_reply(entry).wechat
+}
+
+/// A change set of the office changing the advice's entry (saved, not yet published).
+async fn edit_meanwhile(
+    o: &heatdesk::office::Office,
+    change: impl FnOnce(&mut heatdesk::catalog::EntryText),
+) -> i64 {
+    let subject = heatdesk::catalog::Subject::Entry("not_warm.interruption_meanwhile".into());
+    let cur = o.current(&subject, "curator").await.unwrap();
+    let mut e: heatdesk::catalog::EntryText = serde_json::from_value(cur.value.unwrap()).unwrap();
+    change(&mut e);
+    o.save(
+        "curator",
+        subject,
+        Some(serde_json::to_value(&e).unwrap()),
+        &cur.digest,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// What to do meanwhile is the office's standard reply, not a locale string: residents read
+/// the published entry, a version the office publishes is told to the next resident without
+/// a restart, and once the office retires it the interruption's data is told alone.
+#[tokio::test]
+async fn what_to_do_meanwhile_is_the_published_standard_reply_of_the_phrasebook() {
+    use heatdesk::catalog::EntryStatus;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/heatdesk.db", dir.path().display());
+    let fake = FakeWeChat::start().await;
+    let app = wechat_app_with(dir, &url, &fake, |s| s.office.require_review = false).await;
+    super::open_for(&app, "滨河花园").await;
+    let now = Utc::now();
+    for user in ["o-first", "o-second", "o-third"] {
+        app.state
+            .conversations
+            .bind(user, &AccountNo::parse(BINHE).unwrap(), now)
+            .await
+            .unwrap();
+    }
+    let cb = callback();
+    let r = Resident {
+        app: &app,
+        client: &cb,
+    };
+
+    let shipped = meanwhile_reply(&app);
+    assert!(shipped.contains("关好门窗"), "{shipped}");
+    let told = r.says("o-first", "暖气怎么不热了", 1).await;
+    assert!(told.contains(CAUSE), "{told}");
+    assert!(told.contains(&shipped), "the entry's reply: {told}");
+
+    // The office changes the reply and publishes it as a new version.
+    let o = &app.state.office;
+    const ADDED: &str = "抢修人员正在全力施工，请勿靠近施工现场。";
+    let id = edit_meanwhile(o, |e| e.reply.wechat = format!("{ADDED}{}", e.reply.wechat)).await;
+    o.publish("curator", id, None).await.unwrap();
+    let changed = meanwhile_reply(&app);
+    assert!(changed.starts_with(ADDED), "{changed}");
+    let told = r.says("o-second", "暖气怎么不热了", 2).await;
+    assert!(told.contains(CAUSE), "{told}");
+    assert!(told.contains(&changed), "the published version: {told}");
+
+    // Retired: the data alone, and the bot still answers.
+    let id = edit_meanwhile(o, |e| e.status = EntryStatus::Retired).await;
+    o.publish("admin", id, Some("the advice is rewritten"))
+        .await
+        .unwrap();
+    let told = r.says("o-third", "暖气怎么不热了", 3).await;
+    assert!(told.contains(CAUSE), "{told}");
+    assert!(
+        !told.contains(ADDED) && !told.contains("关好门窗"),
+        "{told}"
+    );
+    assert!(told.contains("恢复后通知我"), "the offer: {told}");
+}
