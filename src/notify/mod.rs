@@ -173,17 +173,23 @@ impl Notifier {
             Ok(false) => tracing::warn!(notice = id, "notice finished meanwhile elsewhere"),
             Err(e) => tracing::error!(error = %e, notice = id, "notice delivered, not recorded"),
         }
-        metrics::counter!("notices_total", "purpose" => claimed.purpose.as_str(), "delivery" => done.as_str())
-            .increment(1);
-        if done != Done::Held {
-            // In the transcript, so agents see what the resident was told.
-            let mut line = TranscriptLine::new(Utc::now(), Direction::Out, claimed.text.clone());
-            line.delivery = Some(done.as_str().to_owned());
-            if let Err(e) = self.conversations.append(&claimed.user, &[line]).await {
-                tracing::warn!(error = %e, "notice sent but not kept in the transcript");
-            }
-        }
+        self.count_and_keep(&claimed, done).await;
         Some(done)
+    }
+
+    /// Counts how a notice went and keeps what went out in the transcript, so agents see
+    /// what the resident was told and it counts against WeChat's quota.
+    async fn count_and_keep(&self, n: &Claimed, done: Done) {
+        metrics::counter!("notices_total", "purpose" => n.purpose.as_str(), "delivery" => done.as_str())
+            .increment(1);
+        if done == Done::Held {
+            return;
+        }
+        let mut line = TranscriptLine::new(Utc::now(), Direction::Out, n.text.clone());
+        line.delivery = Some(done.as_str().to_owned());
+        if let Err(e) = self.conversations.append(&n.user, &[line]).await {
+            tracing::warn!(error = %e, "notice sent but not kept in the transcript");
+        }
     }
 
     /// Sends `notice` now the way every notice goes (a customer-service message inside the
@@ -202,23 +208,15 @@ impl Notifier {
             fields: notice.fields.clone(),
         };
         let (done, detail) = self.route(&claimed).await;
-        metrics::counter!("notices_total", "purpose" => notice.purpose.as_str(), "delivery" => done.as_str())
-            .increment(1);
-        let user = notice.user.clone();
-        if done == Done::Held {
-            tracing::info!(detail = detail.as_deref().unwrap_or(""), "notice held");
-            return Delivery::Held { user };
-        }
-        // In the transcript, so agents see it and it counts against WeChat's quota.
-        let mut line = TranscriptLine::new(Utc::now(), Direction::Out, notice.text.clone());
-        line.delivery = Some(done.as_str().to_owned());
-        if let Err(e) = self.conversations.append(&user, &[line]).await {
-            tracing::warn!(error = %e, "notice sent but not kept in the transcript");
-        }
-        if done == Done::Template {
-            Delivery::Template { user }
-        } else {
-            Delivery::Sent { user }
+        self.count_and_keep(&claimed, done).await;
+        let user = claimed.user;
+        match done {
+            Done::Held => {
+                tracing::info!(detail = detail.as_deref().unwrap_or(""), "notice held");
+                Delivery::Held { user }
+            }
+            Done::Template => Delivery::Template { user },
+            Done::Sent => Delivery::Sent { user },
         }
     }
 
