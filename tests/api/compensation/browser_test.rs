@@ -4,13 +4,12 @@
 
 use std::time::Duration;
 
-use chrono::{Duration as Span, Utc};
-use heatdesk::entities::UTILITY_TZ;
+use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::desk_test::{inspection, post_measurement};
+use super::desk_test::measured_cold_two_days_ago;
 use crate::browser::{Browser, BrowserBuilder, PHONE};
-use crate::desk::{desk_app, DeskClient, DEMO_PASSWORD};
+use crate::desk::{desk_app, DEMO_PASSWORD};
 use crate::helpers::TestApp;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -39,24 +38,7 @@ async fn an_agent_reads_what_an_account_is_owed_on_a_desktop_and_a_phone() {
     // A station measured 15 °C in a bedroom two days ago at noon (the 14-16 band), so
     // 10010003 is owed part of three days' fee.
     let (app, _fake) = desk_app().await;
-    let request = inspection(&app).await;
-    let station = DeskClient::login(&app, "station", DEMO_PASSWORD).await;
-    let two_days_ago = (Utc::now().with_timezone(&UTILITY_TZ) - Span::days(2))
-        .format("%Y-%m-%dT12:00")
-        .to_string();
-    let res = post_measurement(
-        &station,
-        &request,
-        &[
-            ("room_1", "卧室"),
-            ("celsius_1", "15"),
-            ("measured_at", &two_days_ago),
-            ("agreed", "no"),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), 303);
+    let request = measured_cold_two_days_ago(&app).await;
 
     // What the calculation says, through the library rather than a number written here.
     let season = app.state.compensation.current_season(Utc::now());

@@ -27,6 +27,30 @@ pub(super) async fn inspection(app: &TestApp) -> ServiceRequest {
         .unwrap()
 }
 
+/// A station measured 15 °C in a bedroom of 10010003 two days ago at noon: the 14-16 band
+/// (50 %), three local days owed so far.
+pub(super) async fn measured_cold_two_days_ago(app: &TestApp) -> ServiceRequest {
+    let request = inspection(app).await;
+    let station = DeskClient::login(app, "station", DEMO_PASSWORD).await;
+    let two_days_ago = (Utc::now().with_timezone(&UTILITY_TZ) - Span::days(2))
+        .format("%Y-%m-%dT12:00")
+        .to_string();
+    let res = post_measurement(
+        &station,
+        &request,
+        &[
+            ("room_1", "卧室"),
+            ("celsius_1", "15"),
+            ("measured_at", &two_days_ago),
+            ("agreed", "no"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    request
+}
+
 pub(super) async fn post_measurement(
     station: &DeskClient,
     request: &ServiceRequest,
@@ -197,25 +221,7 @@ async fn bad_measurements_are_refused_with_a_reason_and_store_nothing() {
 #[tokio::test]
 async fn the_counter_lists_and_exports_what_is_owed_and_others_may_not() {
     let (app, _fake) = desk_app().await;
-    let request = inspection(&app).await;
-    let station = DeskClient::login(&app, "station", DEMO_PASSWORD).await;
-    // Two days ago at noon, 15 °C: the 14-16 band (50 %), three local days so far.
-    let two_days_ago = (Utc::now().with_timezone(&UTILITY_TZ) - Span::days(2))
-        .format("%Y-%m-%dT12:00")
-        .to_string();
-    let res = post_measurement(
-        &station,
-        &request,
-        &[
-            ("room_1", "卧室"),
-            ("celsius_1", "15"),
-            ("measured_at", &two_days_ago),
-            ("agreed", "no"),
-        ],
-        None,
-    )
-    .await;
-    assert_eq!(res.status(), 303);
+    let request = measured_cold_two_days_ago(&app).await;
     let season = app.state.compensation.current_season(Utc::now());
 
     for who in ["station", "curator", "manager"] {

@@ -64,7 +64,8 @@ async fn says(app: &TestApp, user: &str, text: &str, msg_id: u64) -> String {
 }
 
 /// An inspection of `ACCOUNT` measured two hours ago at 16.5 °C in the bedroom.
-async fn measured_below(app: &TestApp) -> (ServiceRequest, DateTime<Utc>) {
+/// The request, when its room was measured, and the rectification deadline set.
+async fn measured_below(app: &TestApp) -> (ServiceRequest, DateTime<Utc>, DateTime<Utc>) {
     let request = app
         .state
         .service
@@ -87,13 +88,13 @@ async fn measured_below(app: &TestApp) -> (ServiceRequest, DateTime<Utc>) {
     };
     let new = comp.check(&request, form, "station", now).unwrap();
     let m = comp.record(&new).await.unwrap();
-    (request, m.rectify_by.unwrap())
+    (request, m.measured_at, m.rectify_by.unwrap())
 }
 
 async fn told_on(url: Option<String>) {
     let fake = FakeWeChat::start().await;
     let app = wechat_app(url, &fake).await;
-    let (request, rectify_by) = measured_below(&app).await;
+    let (request, measured_at, rectify_by) = measured_below(&app).await;
     let no = AccountNo::parse(ACCOUNT).unwrap();
     app.state
         .conversations
@@ -114,7 +115,7 @@ async fn told_on(url: Option<String>) {
     );
     assert_eq!(
         local(rectify_by - Span::days(5)),
-        local(Utc::now() - Span::hours(2)),
+        local(measured_at),
         "commitments.rectification_days"
     );
     assert!(status.contains("16.5"), "{status}");
