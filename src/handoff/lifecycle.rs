@@ -278,10 +278,10 @@ fn port_err(e: HandoffError) -> EscalateError {
 #[async_trait]
 impl Escalate for Handoffs {
     async fn open_handoff(&self, user: &str) -> Result<Option<OpenHandoff>, EscalateError> {
-        let open = self.store.open_for(user).await.map_err(port_err)?;
-        Ok(open.map(|h| OpenHandoff {
-            id: h.id,
-            claimed: h.status == Status::Claimed,
+        let open = self.store.open_status(user).await.map_err(port_err)?;
+        Ok(open.map(|(id, status)| OpenHandoff {
+            id,
+            claimed: status == Status::Claimed,
         }))
     }
 

@@ -123,6 +123,10 @@ pub trait HandoffStore: Send + Sync + std::fmt::Debug + 'static {
     /// The resident's handoff that is not closed.
     async fn open_for(&self, user: &str) -> Result<Option<Handoff>, HandoffError>;
 
+    /// The id and status of the resident's handoff that is not closed: what every message
+    /// of a resident asks first.
+    async fn open_status(&self, user: &str) -> Result<Option<(i64, Status)>, HandoffError>;
+
     /// Waiting and claimed handoffs: highest priority first, then the oldest.
     async fn queue(&self) -> Result<Vec<Handoff>, HandoffError>;
 
@@ -166,8 +170,14 @@ pub trait HandoffStore: Send + Sync + std::fmt::Debug + 'static {
 
 pub fn store_for(db: &Database) -> std::sync::Arc<dyn HandoffStore> {
     match db {
-        Database::Sqlite(pool) => std::sync::Arc::new(SqliteHandoffs { pool: pool.clone() }),
-        Database::Postgres(pool) => std::sync::Arc::new(PgHandoffs { pool: pool.clone() }),
+        Database::Sqlite(pool) => std::sync::Arc::new(SqliteHandoffs {
+            pool: pool.clone(),
+            direct: Some(crate::storage::direct::of(pool)),
+        }),
+        Database::Postgres(pool) => std::sync::Arc::new(PgHandoffs {
+            pool: pool.clone(),
+            direct: None,
+        }),
     }
 }
 
@@ -212,11 +222,32 @@ fn decode_err<E: std::fmt::Display>(e: E) -> HandoffError {
     HandoffError::Decode(e.to_string())
 }
 
+/// `open_status` on a direct connection (one open handoff per resident: a unique index).
+fn open_status_direct(
+    c: &rusqlite::Connection,
+    user: &str,
+) -> rusqlite::Result<Result<Option<(i64, Status)>, HandoffError>> {
+    let mut stmt = crate::storage::direct::prepare(
+        c,
+        "SELECT id, status FROM handoffs WHERE user_id = $1 AND status <> 'closed'",
+        &[&user],
+    )?;
+    let mut rows = stmt.raw_query();
+    let Some(r) = rows.next()? else {
+        return Ok(Ok(None));
+    };
+    let id: i64 = r.get(0)?;
+    let status: String = r.get(1)?;
+    Ok(Status::parse(&status).map(|s| Some((id, s))))
+}
+
 macro_rules! impl_store {
     ($name:ident, $pool:ty, $row:ty) => {
         #[derive(Debug, Clone)]
         struct $name {
             pool: $pool,
+            /// SQLite: the question every message asks, without the pool.
+            direct: Option<crate::storage::direct::Direct>,
         }
 
         impl $name {
@@ -316,6 +347,17 @@ macro_rules! impl_store {
                     )
                     .await?
                     .pop())
+            }
+
+            async fn open_status(&self, user: &str) -> Result<Option<(i64, Status)>, HandoffError> {
+                if let Some(found) = self
+                    .direct
+                    .as_ref()
+                    .and_then(|d| d.read(|c| open_status_direct(c, user)))
+                {
+                    return found;
+                }
+                Ok(self.open_for(user).await?.map(|h| (h.id, h.status)))
             }
 
             async fn queue(&self) -> Result<Vec<Handoff>, HandoffError> {

@@ -129,8 +129,14 @@ pub trait TriageLog: Send + Sync + std::fmt::Debug + 'static {
 
 pub fn log_for(db: &Database) -> Arc<dyn TriageLog> {
     match db {
-        Database::Sqlite(pool) => Arc::new(SqliteTriage { pool: pool.clone() }),
-        Database::Postgres(pool) => Arc::new(PgTriage { pool: pool.clone() }),
+        Database::Sqlite(pool) => Arc::new(SqliteTriage {
+            pool: pool.clone(),
+            direct: Some(crate::storage::direct::of(pool)),
+        }),
+        Database::Postgres(pool) => Arc::new(PgTriage {
+            pool: pool.clone(),
+            direct: None,
+        }),
     }
 }
 
@@ -145,6 +151,8 @@ macro_rules! impl_triage {
         #[derive(Debug, Clone)]
         pub struct $name {
             pool: $pool,
+            /// SQLite: a case is opened on the reply path, through the writer thread.
+            direct: Option<crate::storage::direct::Direct>,
         }
 
         #[async_trait]
@@ -156,6 +164,33 @@ macro_rules! impl_triage {
                 district: Option<&str>,
                 at: DateTime<Utc>,
             ) -> Result<i64, IncidentError> {
+                if let Some(d) = &self.direct {
+                    let values = (
+                        outcome.as_str(),
+                        intent.to_owned(),
+                        district.map(str::to_owned),
+                        crate::storage::direct::time(at),
+                    );
+                    let written = d
+                        .write(move |c| {
+                            let (outcome, intent, district, at) = &values;
+                            let mut stmt = crate::storage::direct::prepare(
+                                c,
+                                RECORD,
+                                &[outcome, intent, district, at],
+                            )?;
+                            let mut rows = stmt.raw_query();
+                            match rows.next()? {
+                                Some(r) => r.get::<_, i64>(0),
+                                None => Err(rusqlite::Error::QueryReturnedNoRows),
+                            }
+                        })
+                        .await;
+                    match written {
+                        Ok(id) => return Ok(id),
+                        Err(e) => tracing::debug!(error = %e, "triage case through the pool"),
+                    }
+                }
                 let row = sqlx::query(RECORD)
                     .bind(outcome.as_str())
                     .bind(intent)
@@ -172,6 +207,19 @@ macro_rules! impl_triage {
                 outcome: Outcome,
                 at: DateTime<Utc>,
             ) -> Result<(), IncidentError> {
+                if let Some(d) = &self.direct {
+                    let values = (case, outcome.as_str(), crate::storage::direct::time(at));
+                    let written = d
+                        .write(move |c| {
+                            let (case, outcome, at) = &values;
+                            crate::storage::direct::execute(c, AMEND, &[case, outcome, at])
+                        })
+                        .await;
+                    match written {
+                        Ok(_) => return Ok(()),
+                        Err(e) => tracing::debug!(error = %e, "triage case through the pool"),
+                    }
+                }
                 sqlx::query(AMEND)
                     .bind(case)
                     .bind(outcome.as_str())

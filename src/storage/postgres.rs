@@ -19,6 +19,9 @@ pub struct PgStorage {
 /// heatdesk's schema on PostgreSQL.
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// How long a pooled connection may sit unused before it is tested on its next use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// Connects; the schema is left as it is.
 pub(super) async fn connect(url: &str) -> Result<PgPool, StorageError> {
     // A commit returns before its log is on disk; what must survive a crash waits for
@@ -27,6 +30,17 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StorageError> {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
+        // A round trip before every statement would double the statement's cost; a
+        // connection used moments ago is alive, one idle for a while is asked first.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > IDLE_BEFORE_PING {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await?;
     Ok(pool)

@@ -16,6 +16,8 @@ use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     pool: SqlitePool,
+    /// Every message is logged: through the writer thread (`direct`).
+    direct: super::direct::Direct,
 }
 
 /// heatdesk's schema on SQLite.
@@ -68,6 +70,9 @@ pub(super) async fn connect(url: &str) -> Result<SqlitePool, StorageError> {
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // A file cannot hang up: testing a connection before each use would only double
+        // the hand-offs to the connection's thread that every statement already costs.
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     Ok(pool)
@@ -123,7 +128,10 @@ impl Flusher {
 
 impl SqliteStorage {
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            direct: super::direct::of(&pool),
+            pool,
+        }
     }
 }
 
@@ -187,6 +195,34 @@ impl Storage for SqliteStorage {
     }
 
     async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
+        let row = c.clone();
+        let written = self
+            .direct
+            .write(move |conn| {
+                super::direct::execute(
+                    conn,
+                    &format!(
+                        "INSERT INTO classifications ({LOG_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    ),
+                    &[
+                        &super::direct::time(row.at),
+                        &row.channel,
+                        &row.text_masked,
+                        &row.intent,
+                        &row.entry,
+                        &f64::from(row.confidence),
+                        &row.decision,
+                        &row.latency_us,
+                        &row.catalog_version,
+                    ],
+                )
+            })
+            .await;
+        match written {
+            Ok(_) => return Ok(()),
+            Err(e) => tracing::debug!(error = %e, "classification logged through the pool"),
+        }
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO classifications ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )))

@@ -14,6 +14,8 @@ use super::store::{
 use super::{FormOutcome, FormRun};
 use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
+use crate::storage::direct::{self, Direct};
+use rusqlite::{types::ToSql, Connection};
 
 const LOAD: &str = "SELECT state, version, updated_at, last_message, last_outcome \
      FROM conversations WHERE user_id = $1";
@@ -99,6 +101,118 @@ fn append_rows(n: usize) -> String {
     format!("{head} VALUES {}", rows.join(", "))
 }
 
+/// `LOAD` on a direct connection; `Ok(None)`: no conversation yet.
+fn load_direct(c: &Connection, user: &str) -> rusqlite::Result<Option<StoredConversation>> {
+    let mut stmt = direct::prepare(c, LOAD, &[&user])?;
+    let mut rows = stmt.raw_query();
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    let updated_at: String = r.get(2)?;
+    Ok(Some(StoredConversation {
+        state: r.get(0)?,
+        version: r.get(1)?,
+        updated_at: direct::parse_time(&updated_at)?,
+        last_message: r.get(3)?,
+        last_outcome: r.get(4)?,
+    }))
+}
+
+/// `BINDINGS` on a direct connection.
+fn bindings_direct(
+    c: &Connection,
+    user: &str,
+) -> rusqlite::Result<Result<Vec<Binding>, StoreError>> {
+    let mut stmt = direct::prepare(c, BINDINGS, &[&user])?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let no: String = r.get(0)?;
+        let at: String = r.get(1)?;
+        let account = match AccountNo::parse(no) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(StoreError::Decode(e.to_string()))),
+        };
+        out.push(Binding {
+            account,
+            verified_at: direct::parse_time(&at)?,
+        });
+    }
+    Ok(Ok(out))
+}
+
+/// `save_turn`'s values, owned for the writer thread.
+struct SaveDirect {
+    user: String,
+    state: String,
+    expected: Option<i64>,
+    at: String,
+    message: Option<String>,
+    outcome: Option<String>,
+}
+
+impl SaveDirect {
+    fn run(self, c: &Connection) -> rusqlite::Result<bool> {
+        let sql = if self.expected.is_some() {
+            UPDATE
+        } else {
+            INSERT
+        };
+        let n = direct::execute(
+            c,
+            sql,
+            &[
+                &self.user,
+                &self.state,
+                &self.at,
+                &self.expected.unwrap_or(0),
+                &self.message,
+                &self.outcome,
+            ],
+        )?;
+        Ok(n == 1)
+    }
+}
+
+fn append_direct(c: &Connection, user: &str, lines: &[TranscriptLine]) -> rusqlite::Result<()> {
+    let sql = append_rows(lines.len());
+    let values: Vec<[Box<dyn ToSql>; 8]> = lines
+        .iter()
+        .map(|l| -> [Box<dyn ToSql>; 8] {
+            [
+                Box::new(user.to_owned()),
+                Box::new(direct::time(l.at)),
+                Box::new(direction_str(l.direction)),
+                Box::new(l.text.clone()),
+                Box::new(l.author.clone()),
+                Box::new(l.intent.as_ref().map(|i| i.as_str().to_owned())),
+                Box::new(l.confidence.map(f64::from)),
+                Box::new(l.delivery.clone()),
+            ]
+        })
+        .collect();
+    let params: Vec<&dyn ToSql> = values.iter().flatten().map(|b| b.as_ref()).collect();
+    direct::execute(c, &sql, &params)?;
+    Ok(())
+}
+
+fn form_run_direct(c: &Connection, user: &str, run: &FormRun) -> rusqlite::Result<()> {
+    direct::execute(
+        c,
+        FORM_RUN,
+        &[
+            &user,
+            &i64::try_from(run.seq).unwrap_or(i64::MAX),
+            &run.intent.as_str(),
+            &run.action.as_deref(),
+            &direct::time(run.at),
+            &run.step.as_str(),
+            &run.outcome.map(FormOutcome::as_str),
+        ],
+    )?;
+    Ok(())
+}
+
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
 }
@@ -109,11 +223,16 @@ macro_rules! impl_store {
         pub struct $name {
             pool: $pool,
             locks: $locks,
+            /// SQLite: the reply path's statements without the pool (`storage::direct`).
+            direct: Option<Direct>,
         }
 
         #[async_trait]
         impl ConversationStore for $name {
             async fn load(&self, user: &str) -> Result<Option<StoredConversation>, StoreError> {
+                if let Some(found) = self.direct.as_ref().and_then(|d| d.read(|c| load_direct(c, user))) {
+                    return Ok(found);
+                }
                 let row = sqlx::query(LOAD)
                     .bind(user)
                     .fetch_optional(&self.pool)
@@ -140,6 +259,20 @@ macro_rules! impl_store {
             ) -> Result<bool, StoreError> {
                 let (message, outcome) =
                     answered.map_or((None, None), |a| (Some(a.message), Some(a.outcome)));
+                if let Some(d) = &self.direct {
+                    let write = SaveDirect {
+                        user: user.to_owned(),
+                        state: state.to_owned(),
+                        expected,
+                        at: direct::time(at),
+                        message: message.map(str::to_owned),
+                        outcome: outcome.map(str::to_owned),
+                    };
+                    match d.write(move |c| write.run(c)).await {
+                        Ok(saved) => return Ok(saved),
+                        Err(e) => tracing::debug!(error = %e, "conversation saved through the pool"),
+                    }
+                }
                 // Both statements take $4 so the binds line up; INSERT ignores it.
                 let sql = if expected.is_some() { UPDATE } else { INSERT };
                 let done = sqlx::query(sql)
@@ -165,6 +298,13 @@ macro_rules! impl_store {
             async fn append(&self, user: &str, lines: &[TranscriptLine]) -> Result<(), StoreError> {
                 if lines.is_empty() {
                     return Ok(());
+                }
+                if let Some(d) = &self.direct {
+                    let (user, owned) = (user.to_owned(), lines.to_vec());
+                    match d.write(move |c| append_direct(c, &user, &owned)).await {
+                        Ok(()) => return Ok(()),
+                        Err(e) => tracing::debug!(error = %e, "transcript through the pool"),
+                    }
                 }
                 // One statement for a turn's lines: all or none, one trip to the database.
                 let sql = append_rows(lines.len());
@@ -269,6 +409,9 @@ macro_rules! impl_store {
             }
 
             async fn bindings(&self, user: &str) -> Result<Vec<Binding>, StoreError> {
+                if let Some(found) = self.direct.as_ref().and_then(|d| d.read(|c| bindings_direct(c, user))) {
+                    return found;
+                }
                 let rows = sqlx::query(BINDINGS)
                     .bind(user)
                     .fetch_all(&self.pool)
@@ -374,6 +517,13 @@ macro_rules! impl_store {
             }
 
             async fn take_notices(&self, user: &str) -> Result<Vec<String>, StoreError> {
+                // Nearly always none held: finding that needs no trip to the pool.
+                let none = self.direct.as_ref().and_then(|d| d.read(|c| {
+                    direct::prepare(c, NOTICES, &[&user])?.raw_query().next().map(|r| r.is_none())
+                }));
+                if none == Some(true) {
+                    return Ok(Vec::new());
+                }
                 let rows = sqlx::query(NOTICES)
                     .bind(user)
                     .fetch_all(&self.pool)
@@ -396,6 +546,13 @@ macro_rules! impl_store {
             }
 
             async fn record_form(&self, user: &str, run: &FormRun) -> Result<(), StoreError> {
+                if let Some(d) = &self.direct {
+                    let (user, run) = (user.to_owned(), run.clone());
+                    match d.write(move |c| form_run_direct(c, &user, &run)).await {
+                        Ok(()) => return Ok(()),
+                        Err(e) => tracing::debug!(error = %e, "form run through the pool"),
+                    }
+                }
                 sqlx::query(FORM_RUN)
                     .bind(user)
                     .bind(i64::try_from(run.seq).unwrap_or(i64::MAX))
@@ -421,6 +578,7 @@ type SqliteLocks = KeyedLocks;
 impl SqliteStore {
     pub fn new(pool: sqlx::SqlitePool) -> Self {
         Self {
+            direct: Some(direct::of(&pool)),
             pool,
             locks: KeyedLocks::default(),
         }
@@ -460,6 +618,7 @@ impl PgStore {
         Self {
             pool,
             locks: PgLocks { pool: locks },
+            direct: None,
         }
     }
 

@@ -10,7 +10,7 @@ use sqlx::Row;
 use wechat_mp::bot::{AccessToken, RefreshLock, TokenStore};
 use wechat_mp::dedup::{Claim, DedupKey, DedupStore, Outcome, StoreError};
 
-use crate::storage::Database;
+use crate::storage::{direct, Database};
 
 fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
@@ -28,14 +28,30 @@ fn ttl_ms(ttl: Duration) -> i64 {
 #[derive(Debug, Clone)]
 pub struct DbStores {
     db: Database,
+    /// Every push claims and completes its retry record: on SQLite, on the calling thread.
+    direct: Option<direct::Direct>,
 }
 
 impl DbStores {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        let direct = match &db {
+            Database::Sqlite(pool) => Some(direct::of(pool)),
+            Database::Postgres(_) => None,
+        };
+        Self { db, direct }
     }
 
     async fn execute(&self, sql: &str, binds: &[Bind<'_>]) -> Result<u64, sqlx::Error> {
+        if let Some(d) = &self.direct {
+            let (sql, owned) = (sql.to_owned(), owned(binds));
+            let written = d
+                .write(move |conn| direct::execute(conn, &sql, &direct_params(&owned)))
+                .await;
+            match written {
+                Ok(n) => return Ok(n as u64),
+                Err(e) => tracing::debug!(error = %e, "retry record through the pool"),
+            }
+        }
         Ok(match &self.db {
             Database::Sqlite(pool) => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                 .execute(pool)
@@ -54,6 +70,16 @@ impl DbStores {
         sql: &str,
         binds: &[Bind<'_>],
     ) -> Result<Option<(Option<String>, i64)>, sqlx::Error> {
+        if let Some(row) = self.direct.as_ref().and_then(|d| {
+            d.read(|conn| {
+                let owned = owned(binds);
+                let mut stmt = direct::prepare(conn, sql, &direct_params(&owned))?;
+                let mut rows = stmt.raw_query();
+                rows.next()?.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+            })
+        }) {
+            return Ok(row);
+        }
         Ok(match &self.db {
             Database::Sqlite(pool) => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
                 .fetch_optional(pool)
@@ -72,6 +98,32 @@ impl DbStores {
 enum Bind<'a> {
     Text(&'a str),
     Int(i64),
+}
+
+/// A statement's values, owned, for the writer thread.
+enum Owned {
+    Text(String),
+    Int(i64),
+}
+
+fn owned(binds: &[Bind<'_>]) -> Vec<Owned> {
+    binds
+        .iter()
+        .map(|b| match b {
+            Bind::Text(s) => Owned::Text((*s).to_owned()),
+            Bind::Int(i) => Owned::Int(*i),
+        })
+        .collect()
+}
+
+fn direct_params(values: &[Owned]) -> Vec<&dyn rusqlite::ToSql> {
+    values
+        .iter()
+        .map(|v| match v {
+            Owned::Text(s) => s as &dyn rusqlite::ToSql,
+            Owned::Int(i) => i as &dyn rusqlite::ToSql,
+        })
+        .collect()
 }
 
 fn bind_all<'q>(

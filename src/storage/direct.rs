@@ -1,0 +1,432 @@
+//! The reply path's statements on SQLite, without a thread switch per statement.
+//!
+//! sqlx gives every SQLite connection a thread of its own and hands each statement to it
+//! and its rows back, and every statement outside a transaction is a commit of its own
+//! that appends its pages to the log. A WeChat message cost about ten statements: on two
+//! cores the thread switches and the log's writes, not SQL, were most of the time a message
+//! took. The statements a turn always runs take two other ways here, on connections of
+//! their own to the same file:
+//!
+//! - **Reads** run on the calling thread (`read`). In WAL mode a read takes no lock, so it
+//!   does not wait; should it fail (a reader busy while the log is being recovered, say),
+//!   `None` sends the caller to the pool as before.
+//! - **Writes** go to one writer thread (`write`), which runs every write queued at that
+//!   moment in one transaction, each in a savepoint of its own (a failing one takes only
+//!   itself back), and answers each caller after the commit: many turns' writes, one
+//!   commit (group commit). What a caller is answered is committed, as on the pool; it is
+//!   durable once the barrier (`sync`) has run, which flushes these commits with the rest.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, OpenFlags, Statement};
+use tokio::sync::oneshot;
+
+/// Idle reading connections kept per file: one per runtime thread is the most in use.
+const KEEP: usize = 4;
+
+/// Statements prepared once and kept per connection.
+const STATEMENT_CACHE: usize = 64;
+
+/// Writes committed together at most; more wait for the next commit.
+const BATCH: usize = 256;
+
+/// How long the writer waits for the write lock held by a pool connection.
+const WRITER_BUSY: Duration = Duration::from_secs(5);
+
+/// Connections to one SQLite file for the reply path.
+#[derive(Clone)]
+pub struct Direct(Arc<Inner>);
+
+struct Inner {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    /// To the writer thread; it ends when this is dropped.
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+}
+
+/// A write: runs in the batch's transaction and returns how to answer its caller.
+type Job = Box<dyn FnOnce(&Connection) -> Answer + Send>;
+/// Answers a caller with its write's result once the batch is committed (`true`), or with
+/// the failure (`false`: the whole batch was taken back).
+type Answer = Box<dyn FnOnce(bool) + Send>;
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Direct").field(&self.0.path).finish()
+    }
+}
+
+/// The shared `Direct` of the file behind `pool`, for as long as anyone holds it.
+pub fn of(pool: &sqlx::SqlitePool) -> Direct {
+    static FILES: OnceLock<Mutex<HashMap<PathBuf, Weak<Inner>>>> = OnceLock::new();
+    let path = pool.connect_options().get_filename().to_path_buf();
+    let mut files = FILES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    files.retain(|_, d| d.strong_count() > 0);
+    if let Some(d) = files.get(&path).and_then(Weak::upgrade) {
+        return Direct(d);
+    }
+    let direct = Direct::new(path.clone());
+    files.insert(path, Arc::downgrade(&direct.0));
+    direct
+}
+
+/// Why a write did not happen; the caller then uses the pool.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the batch it was in was not committed")]
+    NotCommitted,
+    #[error("the writer is gone")]
+    Gone,
+}
+
+impl Direct {
+    fn new(path: PathBuf) -> Self {
+        Self(Arc::new(Inner {
+            path,
+            idle: Mutex::new(Vec::new()),
+            jobs: Mutex::new(None),
+        }))
+    }
+
+    /// Runs `f` on a reading connection of this file, on the calling thread; `None` when it
+    /// could not: the caller then uses the pool.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        let conn = self.take()?;
+        match f(&conn) {
+            Ok(v) => {
+                self.put(conn);
+                Some(v)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "direct read failed; using the pool");
+                if conn.is_autocommit() {
+                    self.put(conn);
+                }
+                None
+            }
+        }
+    }
+
+    /// Runs `f` on the writer thread in the next batch and returns its result once that
+    /// batch is committed. An error means nothing of `f` was kept.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, WriteError> {
+        let (tx, rx) = oneshot::channel::<Result<T, WriteError>>();
+        let job: Job = Box::new(move |conn: &Connection| -> Answer {
+            let done = savepoint(conn, f);
+            Box::new(move |committed: bool| {
+                let out = match (done, committed) {
+                    (Ok(v), true) => Ok(v),
+                    (Ok(_), false) => Err(WriteError::NotCommitted),
+                    (Err(e), _) => Err(WriteError::Sqlite(e)),
+                };
+                let _ = tx.send(out);
+            })
+        });
+        self.sender()?.send(job).map_err(|_| WriteError::Gone)?;
+        rx.await.map_err(|_| WriteError::Gone)?
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<Job>, WriteError> {
+        let mut jobs = self.0.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = jobs.as_ref() {
+            return Ok(tx.clone());
+        }
+        let conn = open(&self.0.path, WRITER_BUSY)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer(conn, rx))
+            .map_err(|_| WriteError::Gone)?;
+        *jobs = Some(tx.clone());
+        Ok(tx)
+    }
+
+    fn take(&self) -> Option<Connection> {
+        if let Some(c) = self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Some(c);
+        }
+        // Never waits for a lock on the calling thread.
+        match open(&self.0.path, Duration::ZERO) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open a direct connection");
+                None
+            }
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < KEEP {
+            idle.push(conn);
+        }
+    }
+}
+
+/// `f` inside a savepoint: kept if it succeeds, taken back if it fails.
+fn savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            Err(e)
+        }
+    }
+}
+
+/// The writer thread: waits for a write, takes every write queued behind it, runs them in
+/// one transaction and answers them after the commit. Ends when every sender is gone.
+fn writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::warn!(error = %e, "the writer cannot begin; its writes go to the pool");
+            for job in batch {
+                // Not run: answered as not committed, so each caller uses the pool.
+                drop(job);
+            }
+            continue;
+        }
+        let answers: Vec<Answer> = batch.into_iter().map(|job| job(&conn)).collect();
+        let committed = match conn.execute_batch("COMMIT") {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "the writer's commit failed; its writes go to the pool");
+                let _ = conn.execute_batch("ROLLBACK");
+                false
+            }
+        };
+        for answer in answers {
+            answer(committed);
+        }
+    }
+}
+
+fn open(path: &Path, busy: Duration) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // As the pool's connections (`sqlite::connect`).
+    conn.busy_timeout(busy)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// A time as sqlx writes it to SQLite, so rows written either way compare and sort alike.
+pub fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// A time as sqlx reads it back (RFC 3339, or SQLite's own `YYYY-MM-DD HH:MM:SS`).
+pub fn parse_time(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%F %T%.f").map(|t| t.and_utc()))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+/// Prepares `sql` (cached) and binds `params[k - 1]` to every `$k` it names: the
+/// statements are shared with PostgreSQL, whose placeholders are numbered.
+pub fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    Ok(stmt)
+}
+
+fn bind(stmt: &mut Statement<'_>, params: &[&dyn ToSql]) -> rusqlite::Result<()> {
+    for (k, value) in params.iter().enumerate() {
+        if let Some(i) = stmt.parameter_index(&format!("${}", k + 1))? {
+            stmt.raw_bind_parameter(i, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs a statement that returns no rows; how many rows it changed.
+pub fn execute(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> rusqlite::Result<usize> {
+    prepare(conn, sql, params)?.raw_execute()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_back_as_written_and_as_sqlite_writes_them() {
+        let t = DateTime::parse_from_rfc3339("2026-12-04T20:07:46.313314+00:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(time(t), "2026-12-04T20:07:46.313314+00:00");
+        assert_eq!(parse_time(&time(t)).unwrap(), t);
+        assert_eq!(
+            parse_time("2026-12-04 20:07:46.313314").unwrap(),
+            t,
+            "SQLite's own format"
+        );
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn numbered_placeholders_bind_by_number_in_any_order_and_repeated() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (a TEXT, b INTEGER, c INTEGER)")
+            .unwrap();
+        let n = execute(
+            &conn,
+            "INSERT INTO t (b, a, c) VALUES ($2, $1, $2 + $3)",
+            &[&"x", &5_i64, &1_i64],
+        )
+        .unwrap();
+        assert_eq!(n, 1);
+        let row: (String, i64, i64) = conn
+            .query_row("SELECT a, b, c FROM t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("x".to_owned(), 5, 6));
+        // A value the statement does not name is left out, as on the pool.
+        let n = execute(&conn, "DELETE FROM t WHERE a = $1", &[&"x", &9_i64]).unwrap();
+        assert_eq!(n, 1);
+    }
+
+    fn file() -> (tempfile::TempDir, Direct) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("direct.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL); \
+             INSERT INTO t VALUES ('taken', -1)",
+        )
+        .unwrap();
+        (dir, Direct::new(path))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_at_once_share_commits_and_a_failing_one_takes_only_itself_back() {
+        let (_dir, d) = file();
+        let writes = (0..200).map(|i| {
+            let d = d.clone();
+            tokio::spawn(async move {
+                d.write(move |c| {
+                    // Every tenth write breaks the primary key after writing a row: that
+                    // row must go with it, and the others must stay.
+                    execute(
+                        c,
+                        "INSERT INTO t (k, n) VALUES ($1, $2)",
+                        &[&format!("k{i}"), &i],
+                    )?;
+                    if i % 10 == 0 {
+                        execute(c, "INSERT INTO t (k, n) VALUES ('taken', 0)", &[])?;
+                    }
+                    Ok(i)
+                })
+                .await
+            })
+        });
+        let mut failed = 0;
+        for (i, w) in writes.enumerate() {
+            match w.await.unwrap() {
+                Ok(n) => assert_eq!(n, i as i64),
+                Err(WriteError::Sqlite(_)) => failed += 1,
+                Err(e) => panic!("write {i}: {e}"),
+            }
+        }
+        assert_eq!(failed, 20);
+        let kept: Vec<i64> = d
+            .read(|c| {
+                let mut s = c.prepare("SELECT n FROM t ORDER BY n")?;
+                let rows = s.query_map([], |r| r.get(0))?;
+                rows.collect()
+            })
+            .unwrap();
+        let expected: Vec<i64> = std::iter::once(-1)
+            .chain((0..200).filter(|i| i % 10 != 0))
+            .collect();
+        assert_eq!(
+            kept, expected,
+            "each failed write and only it was taken back"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_is_readable_by_the_next_reader_when_it_returns() {
+        let (_dir, d) = file();
+        for i in 0..50_i64 {
+            d.write(move |c| {
+                execute(
+                    c,
+                    "INSERT INTO t (k, n) VALUES ($1, $2)",
+                    &[&i.to_string(), &i],
+                )
+            })
+            .await
+            .unwrap();
+            let n: i64 = d
+                .read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+                .unwrap();
+            assert_eq!(n, i + 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reader_does_not_wait_for_a_lock_and_a_writer_does() {
+        let (dir, d) = file();
+        // Another connection holds the write lock, as a pool connection in a transaction.
+        let other = Connection::open(dir.path().join("direct.db")).unwrap();
+        other
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES ('x', 1)")
+            .unwrap();
+        // Reading in WAL mode takes no lock: it answers at once, without the open write.
+        let n: i64 = d
+            .read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(n, 1);
+        let write = tokio::spawn({
+            let d = d.clone();
+            async move {
+                d.write(|c| execute(c, "INSERT INTO t VALUES ('y', 2)", &[]))
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!write.is_finished(), "the writer waits for the lock");
+        other.execute_batch("COMMIT").unwrap();
+        assert_eq!(write.await.unwrap().unwrap(), 1);
+    }
+}
