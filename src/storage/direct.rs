@@ -145,6 +145,18 @@ impl Direct {
             return Ok(tx.clone());
         }
         let conn = open(&self.0.path, WRITER_BUSY)?;
+        // Copying the log back into the database ends in a flush, and writes queued
+        // meanwhile wait for it: the writer does it only when the log has grown large, and
+        // then finds most of it copied already by a thread beside it (`checkpointer`), so
+        // the flush is rare and short. The log restarts after each complete copy.
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+        let checkpoints = open(&self.0.path, WRITER_BUSY)?;
+        checkpoints.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let alive = Arc::downgrade(&self.0);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpointer(checkpoints, alive))
+            .map_err(|_| WriteError::Gone)?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -224,6 +236,28 @@ fn writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
         };
         for answer in answers {
             answer(committed);
+        }
+    }
+}
+
+/// How often the log is copied back into the database beside the writer.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Pages in the log after which the writer completes the copy itself (and the log restarts).
+const WRITER_CHECKPOINT_PAGES: i64 = 8000;
+
+/// Copies the log back into the database every `CHECKPOINT_EVERY` without holding up the
+/// writer (a passive checkpoint takes no lock that writers wait for), for as long as the
+/// file's `Direct` lives.
+fn checkpointer(conn: Connection, alive: Weak<Inner>) {
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if alive.strong_count() == 0 {
+            return;
+        }
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if let Err(e) = done {
+            tracing::debug!(error = %e, "checkpoint failed; trying again later");
         }
     }
 }
