@@ -38,8 +38,8 @@ use crate::i18n::Locales;
 use crate::nlu::Classifier;
 use crate::service::{Outbox, OutboxResult, Rules, ServiceApi};
 use crate::transcript::{
-    Answered, ConversationStore, Direction, EscalationRecord, Snapshot, StoredConversation,
-    TranscriptLine, Understood,
+    Answered, ConversationStore, Direction, EscalationRecord, SavedTurn, Snapshot,
+    StoredConversation, TranscriptLine, Understood,
 };
 
 pub use data::DialogueData;
@@ -105,6 +105,28 @@ pub struct DialogueDeps {
     /// Inspection deadlines, measurements and what an account is owed (none: request status
     /// shows no deadlines and the question of what is owed gets the standard reply only).
     pub compensation: Option<crate::compensation::Compensation>,
+}
+
+/// The transcript of a turn: the resident's message (with what was understood of it) and
+/// the answer's lines.
+fn transcript_lines(
+    turn: &Turn,
+    outcome: &Outcome,
+    understood: Option<&(IntentId, f32)>,
+) -> Vec<TranscriptLine> {
+    let mut inbound = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
+    if let Some((intent, confidence)) = understood {
+        inbound.intent = Some(intent.clone());
+        inbound.confidence = Some(*confidence);
+    }
+    let mut lines = vec![inbound];
+    lines.extend(
+        outcome
+            .replies
+            .iter()
+            .map(|r| TranscriptLine::new(turn.at, Direction::Out, r.clone())),
+    );
+    lines
 }
 
 /// Attempts of one turn when another instance changes the same conversation meanwhile.
@@ -287,9 +309,19 @@ impl Dialogue {
                 message,
                 outcome: &answer,
             });
+            let lines = transcript_lines(turn, &outcome, understood.as_ref());
+            let closed = cx.closed_form.as_ref();
+            let runs = runs::runs(&cx.catalog, &started_in, &saved.state, closed, turn.at);
+            let saving = SavedTurn {
+                state: &json,
+                expected: version,
+                at: turn.at,
+                answered,
+            };
+            // The turn's lines and forms go with its state: one write where the backend can.
             if self
                 .store
-                .save_turn(&turn.user, &json, version, turn.at, answered)
+                .finish_turn(&turn.user, saving, &lines, &runs)
                 .await?
             {
                 if promised {
@@ -302,13 +334,7 @@ impl Dialogue {
                     replies = outcome.replies.len(),
                     "turn done"
                 );
-                let closed = cx.closed_form.as_ref();
-                for run in runs::runs(&cx.catalog, &started_in, &saved.state, closed, turn.at) {
-                    if let Err(e) = self.store.record_form(&turn.user, &run).await {
-                        tracing::warn!(error = %e, "cannot record where the form stands");
-                    }
-                }
-                self.record(turn, &outcome, understood, handoff).await?;
+                self.tell_desk(turn, &outcome, handoff).await;
                 return Ok(outcome);
             }
             tracing::info!("conversation changed meanwhile; running the turn again");
@@ -455,26 +481,8 @@ impl Dialogue {
     }
 
     /// The turn's lines in the transcript; the desk hears of a resident it is serving.
-    async fn record(
-        &self,
-        turn: &Turn,
-        outcome: &Outcome,
-        understood: Option<(IntentId, f32)>,
-        handoff: Option<OpenHandoff>,
-    ) -> Result<(), DialogueError> {
-        let mut inbound = TranscriptLine::new(turn.at, Direction::In, inbound_text(&turn.inbound));
-        if let Some((intent, confidence)) = &understood {
-            inbound.intent = Some(intent.clone());
-            inbound.confidence = Some(*confidence);
-        }
-        let mut lines = vec![inbound];
-        lines.extend(
-            outcome
-                .replies
-                .iter()
-                .map(|r| TranscriptLine::new(turn.at, Direction::Out, r.clone())),
-        );
-        self.store.append(&turn.user, &lines).await?;
+    /// An open handoff hears that its resident wrote.
+    async fn tell_desk(&self, turn: &Turn, outcome: &Outcome, handoff: Option<OpenHandoff>) {
         let open = match handoff {
             Some(h) => Some(h.id),
             None if outcome.escalation.is_some() => self
@@ -490,7 +498,6 @@ impl Dialogue {
         if let Some(id) = open {
             self.deps.escalate.resident_wrote(id);
         }
-        Ok(())
     }
 
     /// What the agent should know that the transcript does not say plainly.

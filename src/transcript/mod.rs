@@ -16,8 +16,8 @@ use crate::domain::{EscalationReason, IntentId};
 
 pub use lock::TurnLock;
 pub use store::{
-    store_for, Answered, Binding, ConversationStore, Direction, EscalationRecord, StoreError,
-    StoredConversation, TranscriptLine,
+    store_for, Answered, Binding, ConversationStore, Direction, EscalationRecord, SavedTurn,
+    StoreError, StoredConversation, TranscriptLine,
 };
 
 /// Why a turn asks for a person, what it understood and how sure it was.

@@ -32,6 +32,38 @@ pub struct StoredConversation {
     pub last_outcome: Option<String>,
 }
 
+/// `finish_turn` as three writes: the save, then (when it saved) the lines, then the forms.
+pub(super) async fn finish_in_steps<S: ConversationStore + ?Sized>(
+    store: &S,
+    user: &str,
+    turn: SavedTurn<'_>,
+    lines: &[TranscriptLine],
+    runs: &[super::FormRun],
+) -> Result<bool, StoreError> {
+    if !store
+        .save_turn(user, turn.state, turn.expected, turn.at, turn.answered)
+        .await?
+    {
+        return Ok(false);
+    }
+    store.append(user, lines).await?;
+    for run in runs {
+        if let Err(e) = store.record_form(user, run).await {
+            tracing::warn!(error = %e, "cannot record where the form stands");
+        }
+    }
+    Ok(true)
+}
+
+/// What `save_turn` takes, for `finish_turn`.
+#[derive(Debug, Clone, Copy)]
+pub struct SavedTurn<'a> {
+    pub state: &'a str,
+    pub expected: Option<i64>,
+    pub at: DateTime<Utc>,
+    pub answered: Option<Answered<'a>>,
+}
+
 /// The message a turn answered, stored with the state it left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Answered<'a> {
@@ -125,6 +157,19 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
         at: DateTime<Utc>,
         answered: Option<Answered<'_>>,
     ) -> Result<bool, StoreError>;
+
+    /// A finished turn: `save_turn`, and when it saved, the turn's transcript lines and
+    /// where its forms stand. On SQLite in one write (one commit); elsewhere one after
+    /// another. `false`: the conversation changed meanwhile and nothing was written.
+    async fn finish_turn(
+        &self,
+        user: &str,
+        turn: SavedTurn<'_>,
+        lines: &[TranscriptLine],
+        runs: &[super::FormRun],
+    ) -> Result<bool, StoreError> {
+        finish_in_steps(self, user, turn, lines, runs).await
+    }
 
     /// Waits until no other turn of `user` runs, on any instance sharing the database, and
     /// holds that until the lock is released.

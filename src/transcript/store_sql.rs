@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use super::lock::{KeyedLocks, TurnLock};
 use super::store::{
-    direction, direction_str, Answered, Binding, ConversationStore, EscalationRecord, StoreError,
-    StoredConversation, TranscriptLine,
+    direction, direction_str, Answered, Binding, ConversationStore, EscalationRecord, SavedTurn,
+    StoreError, StoredConversation, TranscriptLine,
 };
 use super::{FormOutcome, FormRun};
 use crate::domain::{EscalationReason, IntentId};
@@ -285,6 +285,46 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn finish_turn(
+                &self,
+                user: &str,
+                turn: SavedTurn<'_>,
+                lines: &[TranscriptLine],
+                runs: &[FormRun],
+            ) -> Result<bool, StoreError> {
+                if let Some(d) = &self.direct {
+                    let save = SaveDirect {
+                        user: user.to_owned(),
+                        state: turn.state.to_owned(),
+                        expected: turn.expected,
+                        at: direct::time(turn.at),
+                        message: turn.answered.map(|a| a.message.to_owned()),
+                        outcome: turn.answered.map(|a| a.outcome.to_owned()),
+                    };
+                    let (lines, runs) = (lines.to_vec(), runs.to_vec());
+                    let written = d
+                        .write(move |c| {
+                            let user = save.user.clone();
+                            if !save.run(c)? {
+                                return Ok(false);
+                            }
+                            if !lines.is_empty() {
+                                append_direct(c, &user, &lines)?;
+                            }
+                            for run in &runs {
+                                form_run_direct(c, &user, run)?;
+                            }
+                            Ok(true)
+                        })
+                        .await;
+                    match written {
+                        Ok(saved) => return Ok(saved),
+                        Err(e) => tracing::debug!(error = %e, "turn written through the pool"),
+                    }
+                }
+                super::store::finish_in_steps(self, user, turn, lines, runs).await
             }
 
             async fn lock(&self, user: &str) -> Result<TurnLock, StoreError> {
