@@ -172,7 +172,7 @@ pub fn store_for(db: &Database) -> std::sync::Arc<dyn HandoffStore> {
     match db {
         Database::Sqlite(pool) => std::sync::Arc::new(SqliteHandoffs {
             pool: pool.clone(),
-            direct: Some(crate::storage::direct::of(pool)),
+            direct: db.direct(),
         }),
         Database::Postgres(pool) => std::sync::Arc::new(PgHandoffs {
             pool: pool.clone(),

@@ -131,7 +131,7 @@ pub fn log_for(db: &Database) -> Arc<dyn TriageLog> {
     match db {
         Database::Sqlite(pool) => Arc::new(SqliteTriage {
             pool: pool.clone(),
-            direct: Some(crate::storage::direct::of(pool)),
+            direct: db.direct(),
         }),
         Database::Postgres(pool) => Arc::new(PgTriage {
             pool: pool.clone(),

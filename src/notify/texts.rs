@@ -83,16 +83,7 @@ impl Notifier {
             local(step.map_or(request.created_at, |e| e.at)),
         );
         let key = format!("request:{}:{}", request.id, request.timeline.len());
-        users
-            .iter()
-            .map(|user| Notice {
-                key: key.clone(),
-                user: user.clone(),
-                purpose: Purpose::RequestProgress,
-                text: text.clone(),
-                fields: fields.clone(),
-            })
-            .collect()
+        progress_for_each(users, &key, &text, &fields)
     }
 
     /// A room of an inspection measured below the standard: when it will be put right, and
@@ -137,16 +128,7 @@ impl Notifier {
         fields.insert(Field::Note, note);
         fields.insert(Field::Time, local(Utc::now()));
         let key = format!("request:{}:measurement:{measurement}", request.id);
-        users
-            .iter()
-            .map(|user| Notice {
-                key: key.clone(),
-                user: user.clone(),
-                purpose: Purpose::RequestProgress,
-                text: text.clone(),
-                fields: fields.clone(),
-            })
-            .collect()
+        progress_for_each(users, &key, &text, &fields)
     }
 
     /// The outcome of a closed complaint case and the follow-up question, for the
@@ -222,4 +204,23 @@ pub struct InterruptionChange {
     pub at: DateTime<Utc>,
     /// The customer-service message, in the default locale.
     pub text: String,
+}
+
+/// One request-progress notice per resident, all saying the same.
+fn progress_for_each(
+    users: &[String],
+    key: &str,
+    text: &str,
+    fields: &BTreeMap<Field, String>,
+) -> Vec<Notice> {
+    users
+        .iter()
+        .map(|user| Notice {
+            key: key.to_owned(),
+            user: user.clone(),
+            purpose: Purpose::RequestProgress,
+            text: text.to_owned(),
+            fields: fields.clone(),
+        })
+        .collect()
 }

@@ -75,11 +75,10 @@ fn failure_code(e: &ServiceError) -> String {
 
 impl Outbox {
     pub fn new(db: Database) -> Self {
-        let direct = match &db {
-            Database::Sqlite(pool) => Some(crate::storage::direct::of(pool)),
-            Database::Postgres(_) => None,
-        };
-        Self { db, direct }
+        Self {
+            direct: db.direct(),
+            db,
+        }
     }
 
     /// Keeps `new` for sending later on behalf of `owner` (the resident's openid). Enqueuing

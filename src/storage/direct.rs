@@ -219,10 +219,8 @@ fn writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::warn!(error = %e, "the writer cannot begin; its writes go to the pool");
-            for job in batch {
-                // Not run: answered as not committed, so each caller uses the pool.
-                drop(job);
-            }
+            // Not run: a dropped job drops its answer, so each caller uses the pool.
+            drop(batch);
             continue;
         }
         let answers: Vec<Answer> = batch.into_iter().map(|job| job(&conn)).collect();

@@ -143,6 +143,14 @@ impl Database {
         }
     }
 
+    /// SQLite's connections for the reply path (`direct`); `None` on PostgreSQL.
+    pub fn direct(&self) -> Option<direct::Direct> {
+        match self {
+            Self::Sqlite(pool) => Some(direct::of(pool)),
+            Self::Postgres(_) => None,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,

@@ -152,6 +152,13 @@ fn log_from(row: &SqliteRow) -> Result<ClassificationLog, sqlx::Error> {
 const LOG_COLUMNS: &str =
     "at, channel, text_masked, intent, entry, confidence, decision, latency_us, catalog_version";
 
+/// One row of the classification log, on the pool and on the writer thread alike.
+static INSERT_LOG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO classifications ({LOG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+});
+
 #[async_trait]
 impl Storage for SqliteStorage {
     fn backend(&self) -> Backend {
@@ -201,10 +208,7 @@ impl Storage for SqliteStorage {
             .write(move |conn| {
                 super::direct::execute(
                     conn,
-                    &format!(
-                        "INSERT INTO classifications ({LOG_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                    ),
+                    &INSERT_LOG,
                     &[
                         &super::direct::time(row.at),
                         &row.channel,
@@ -223,20 +227,18 @@ impl Storage for SqliteStorage {
             Ok(_) => return Ok(()),
             Err(e) => tracing::debug!(error = %e, "classification logged through the pool"),
         }
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO classifications ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )))
-        .bind(c.at)
-        .bind(&c.channel)
-        .bind(&c.text_masked)
-        .bind(&c.intent)
-        .bind(&c.entry)
-        .bind(f64::from(c.confidence))
-        .bind(&c.decision)
-        .bind(c.latency_us)
-        .bind(&c.catalog_version)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(INSERT_LOG.as_str()))
+            .bind(c.at)
+            .bind(&c.channel)
+            .bind(&c.text_masked)
+            .bind(&c.intent)
+            .bind(&c.entry)
+            .bind(f64::from(c.confidence))
+            .bind(&c.decision)
+            .bind(c.latency_us)
+            .bind(&c.catalog_version)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

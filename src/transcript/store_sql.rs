@@ -152,6 +152,17 @@ struct SaveDirect {
 }
 
 impl SaveDirect {
+    fn of(user: &str, turn: SavedTurn<'_>) -> Self {
+        Self {
+            user: user.to_owned(),
+            state: turn.state.to_owned(),
+            expected: turn.expected,
+            at: direct::time(turn.at),
+            message: turn.answered.map(|a| a.message.to_owned()),
+            outcome: turn.answered.map(|a| a.outcome.to_owned()),
+        }
+    }
+
     fn run(self, c: &Connection) -> rusqlite::Result<bool> {
         let sql = if self.expected.is_some() {
             UPDATE
@@ -260,14 +271,8 @@ macro_rules! impl_store {
                 let (message, outcome) =
                     answered.map_or((None, None), |a| (Some(a.message), Some(a.outcome)));
                 if let Some(d) = &self.direct {
-                    let write = SaveDirect {
-                        user: user.to_owned(),
-                        state: state.to_owned(),
-                        expected,
-                        at: direct::time(at),
-                        message: message.map(str::to_owned),
-                        outcome: outcome.map(str::to_owned),
-                    };
+                    let saving = SavedTurn { state, expected, at, answered };
+                    let write = SaveDirect::of(user, saving);
                     match d.write(move |c| write.run(c)).await {
                         Ok(saved) => return Ok(saved),
                         Err(e) => tracing::debug!(error = %e, "conversation saved through the pool"),
@@ -295,14 +300,7 @@ macro_rules! impl_store {
                 runs: &[FormRun],
             ) -> Result<bool, StoreError> {
                 if let Some(d) = &self.direct {
-                    let save = SaveDirect {
-                        user: user.to_owned(),
-                        state: turn.state.to_owned(),
-                        expected: turn.expected,
-                        at: direct::time(turn.at),
-                        message: turn.answered.map(|a| a.message.to_owned()),
-                        outcome: turn.answered.map(|a| a.outcome.to_owned()),
-                    };
+                    let save = SaveDirect::of(user, turn);
                     let (lines, runs) = (lines.to_vec(), runs.to_vec());
                     let written = d
                         .write(move |c| {

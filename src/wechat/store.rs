@@ -28,17 +28,16 @@ fn ttl_ms(ttl: Duration) -> i64 {
 #[derive(Debug, Clone)]
 pub struct DbStores {
     db: Database,
-    /// Every push claims and completes its retry record: on SQLite, on the calling thread.
+    /// Every push claims and completes its retry record: on SQLite, without the pool.
     direct: Option<direct::Direct>,
 }
 
 impl DbStores {
     pub fn new(db: Database) -> Self {
-        let direct = match &db {
-            Database::Sqlite(pool) => Some(direct::of(pool)),
-            Database::Postgres(_) => None,
-        };
-        Self { db, direct }
+        Self {
+            direct: db.direct(),
+            db,
+        }
     }
 
     async fn execute(&self, sql: &str, binds: &[Bind<'_>]) -> Result<u64, sqlx::Error> {
