@@ -114,7 +114,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Builds the index and trains the model: CPU work, so call it off the async runtime.
     pub fn build(catalog: Arc<Catalog>, settings: NluSettings) -> Result<Self, NluError> {
-        let analyzer = Arc::new(Analyzer::new(&catalog.synonyms, &catalog.userdict)?);
+        let analyzer = Analyzer::shared(&catalog.synonyms, &catalog.userdict)?;
         // A retired intent is kept in the catalogue for the record, never predicted.
         let classes: Vec<IntentId> = catalog
             .intents

@@ -20,12 +20,17 @@ pub enum AnalyzerError {
     UserDict { line: usize, reason: String },
 }
 
-/// The segmenter with its default dictionary, parsed once per process: parsing takes a
-/// few hundred milliseconds, copying it a few.
-fn base_segmenter() -> &'static Jieba {
-    static BASE: std::sync::OnceLock<Jieba> = std::sync::OnceLock::new();
-    BASE.get_or_init(Jieba::new)
+/// Analyzers in use, by what they were built from. The segmenter's dictionary is about
+/// 25 MB in memory: a new engine over the same synonyms and user dictionary (most
+/// publications change only entries) shares its predecessor's analyzer rather than holding
+/// a second copy, and once no engine uses one it is gone (weak references).
+fn in_use() -> &'static std::sync::Mutex<InUse> {
+    static IN_USE: std::sync::OnceLock<std::sync::Mutex<InUse>> = std::sync::OnceLock::new();
+    IN_USE.get_or_init(Default::default)
 }
+
+/// What each analyzer was built from (synonyms and user dictionary), and the analyzer.
+type InUse = Vec<(String, std::sync::Weak<Analyzer>)>;
 
 pub struct Analyzer {
     jieba: Jieba,
@@ -39,8 +44,30 @@ impl std::fmt::Debug for Analyzer {
 }
 
 impl Analyzer {
+    /// The analyzer for these synonyms and this user dictionary: the one an engine already
+    /// uses, or a new one.
+    pub fn shared(
+        synonyms: &[SynonymSet],
+        userdict: &str,
+    ) -> Result<std::sync::Arc<Self>, AnalyzerError> {
+        let key = format!("{userdict}\u{0}{synonyms:?}");
+        let mut in_use = in_use().lock().unwrap_or_else(|e| e.into_inner());
+        in_use.retain(|(_, a)| a.strong_count() > 0);
+        if let Some(a) = in_use
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, a)| a.upgrade())
+        {
+            return Ok(a);
+        }
+        // Built under the lock: engines built at once over the same words share one.
+        let analyzer = std::sync::Arc::new(Self::new(synonyms, userdict)?);
+        in_use.push((key, std::sync::Arc::downgrade(&analyzer)));
+        Ok(analyzer)
+    }
+
     pub fn new(synonyms: &[SynonymSet], userdict: &str) -> Result<Self, AnalyzerError> {
-        let mut jieba = base_segmenter().clone();
+        let mut jieba = Jieba::new();
         for (n, line) in userdict.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {

@@ -36,3 +36,22 @@ fn numbers_become_classes() {
     assert!(f.contains(&"c:号#".to_string()));
     assert!(!f.iter().any(|x| x.contains('5')));
 }
+
+#[test]
+fn engines_over_the_same_words_share_one_analyzer() {
+    let sets = vec![SynonymSet {
+        canonical: "暖气".into(),
+        words: vec!["暧气".into()],
+    }];
+    let a = Analyzer::shared(&sets, "报停 2000 v\n").expect("analyzer");
+    let b = Analyzer::shared(&sets, "报停 2000 v\n").expect("analyzer");
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    let other = Analyzer::shared(&sets, "报停 2000 v\n复供 2000 v\n").expect("analyzer");
+    assert!(
+        !std::sync::Arc::ptr_eq(&a, &other),
+        "another user dictionary"
+    );
+    assert_eq!(other.words("申请复供"), vec!["申请", "复供"]);
+    let fewer = Analyzer::shared(&[], "报停 2000 v\n").expect("analyzer");
+    assert!(!std::sync::Arc::ptr_eq(&a, &fewer), "other synonyms");
+}
