@@ -172,7 +172,7 @@ impl Ctx<'_> {
             .d
             .deps
             .classifier
-            .classify_logged(text, Channel::Wechat)
+            .classify_in_turn(text, Channel::Wechat)
             .await
             .ok()?;
         if let Ok(mut u) = self.understood.lock() {

@@ -203,7 +203,7 @@ impl Dialogue {
                 if let Ok(c) = self
                     .deps
                     .classifier
-                    .classify_logged(t, crate::domain::Channel::Wechat)
+                    .classify_in_turn(t, crate::domain::Channel::Wechat)
                     .await
                 {
                     line.intent = Some(c.intent);

@@ -241,6 +241,58 @@ fn open_status_direct(
     Ok(Status::parse(&status).map(|s| Some((id, s))))
 }
 
+/// `open` on the writer thread: the handoff joined or made, in one savepoint.
+fn open_direct(c: &rusqlite::Connection, new: &OpenDirect) -> rusqlite::Result<Opened> {
+    let mut insert = crate::storage::direct::prepare(
+        c,
+        INSERT,
+        &[
+            &new.user,
+            &new.reason,
+            &new.priority,
+            &new.intent,
+            &new.confidence,
+            &new.context,
+            &new.at,
+        ],
+    )?;
+    let mut rows = insert.raw_query();
+    if let Some(r) = rows.next()? {
+        return Ok(Opened {
+            id: r.get(0)?,
+            created: true,
+        });
+    }
+    drop(rows);
+    drop(insert);
+    let mut raise = crate::storage::direct::prepare(c, RAISE, &[&new.user, &new.priority])?;
+    let mut rows = raise.raw_query();
+    let r = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    Ok(Opened {
+        id: r.get(0)?,
+        created: false,
+    })
+}
+
+/// A new handoff's values, owned for the writer thread.
+struct OpenDirect {
+    user: String,
+    reason: &'static str,
+    priority: i64,
+    intent: Option<String>,
+    confidence: Option<f64>,
+    context: String,
+    at: String,
+}
+
+/// `position` on a direct connection.
+fn position_direct(c: &rusqlite::Connection, id: i64) -> rusqlite::Result<i64> {
+    let mut stmt = crate::storage::direct::prepare(c, POSITION, &[&id])?;
+    let mut rows = stmt.raw_query();
+    let r = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    r.get(0)
+}
+
 macro_rules! impl_store {
     ($name:ident, $pool:ty, $row:ty) => {
         #[derive(Debug, Clone)]
@@ -302,6 +354,21 @@ macro_rules! impl_store {
         impl HandoffStore for $name {
             async fn open(&self, new: &NewHandoff) -> Result<Opened, HandoffError> {
                 let context = serde_json::to_string(&new.snapshot).map_err(decode_err)?;
+                if let Some(d) = &self.direct {
+                    let owned = OpenDirect {
+                        user: new.user.clone(),
+                        reason: new.reason.as_str(),
+                        priority: new.priority,
+                        intent: new.intent.as_ref().map(|i| i.as_str().to_owned()),
+                        confidence: new.confidence.map(f64::from),
+                        context: context.clone(),
+                        at: crate::storage::direct::time(new.at),
+                    };
+                    match d.write(move |c| open_direct(c, &owned)).await {
+                        Ok(opened) => return Ok(opened),
+                        Err(e) => tracing::debug!(error = %e, "handoff opened through the pool"),
+                    }
+                }
                 let mut tx = self.pool.begin().await?;
                 let inserted = sqlx::query(INSERT)
                     .bind(&new.user)
@@ -379,6 +446,9 @@ macro_rules! impl_store {
             }
 
             async fn position(&self, id: i64) -> Result<i64, HandoffError> {
+                if let Some(n) = self.direct.as_ref().and_then(|d| d.read(|c| position_direct(c, id))) {
+                    return Ok(n + 1);
+                }
                 let r = sqlx::query(POSITION).bind(id).fetch_one(&self.pool).await?;
                 Ok(r.try_get::<i64, _>("n")? + 1)
             }

@@ -48,6 +48,25 @@ impl Classifier {
         text: &str,
         channel: Channel,
     ) -> Result<Classification, ClassifyError> {
+        self.classify_with(text, channel, false).await
+    }
+
+    /// As `classify_logged`, inside a resident's turn: the log row is queued, not waited
+    /// for; the turn's own write, queued after it, commits it before the answer leaves.
+    pub async fn classify_in_turn(
+        &self,
+        text: &str,
+        channel: Channel,
+    ) -> Result<Classification, ClassifyError> {
+        self.classify_with(text, channel, true).await
+    }
+
+    async fn classify_with(
+        &self,
+        text: &str,
+        channel: Channel,
+        queued: bool,
+    ) -> Result<Classification, ClassifyError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(ClassifyError::Empty);
@@ -80,7 +99,11 @@ impl Classifier {
         };
         metrics::counter!("heatdesk_classifications_total", "channel" => log.channel.clone(), "decision" => log.decision.clone()).increment(1);
         // A log write must not fail the resident's answer.
-        if let Err(e) = self.log.log_classification(&log).await {
+        let logged = match queued {
+            true => self.log.queue_classification(&log).await,
+            false => self.log.log_classification(&log).await,
+        };
+        if let Err(e) = logged {
             tracing::error!(error = %e, "cannot log the classification");
         }
         Ok(result)

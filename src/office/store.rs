@@ -72,8 +72,14 @@ pub trait OfficeStore: Send + Sync + std::fmt::Debug + 'static {
 
 pub fn store_for(db: &Database) -> std::sync::Arc<dyn OfficeStore> {
     match db {
-        Database::Sqlite(pool) => std::sync::Arc::new(SqliteOffice { pool: pool.clone() }),
-        Database::Postgres(pool) => std::sync::Arc::new(PgOffice { pool: pool.clone() }),
+        Database::Sqlite(pool) => std::sync::Arc::new(SqliteOffice {
+            pool: pool.clone(),
+            direct: db.direct(),
+        }),
+        Database::Postgres(pool) => std::sync::Arc::new(PgOffice {
+            pool: pool.clone(),
+            direct: None,
+        }),
     }
 }
 
@@ -88,11 +94,17 @@ fn subject_key(s: &Subject) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
+const ADD_FEEDBACK: &str =
+    "INSERT INTO office_feedback (at, kind, text_masked, intent, entry, reported_by) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
 macro_rules! impl_store {
     ($name:ident, $pool:ty, $row:ty) => {
         #[derive(Debug, Clone)]
         struct $name {
             pool: $pool,
+            /// SQLite: feedback comes on the reply path, through the writer thread.
+            direct: Option<crate::storage::direct::Direct>,
         }
 
         impl $name {
@@ -425,10 +437,25 @@ macro_rules! impl_store {
             }
 
             async fn add_feedback(&self, f: &Feedback) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO office_feedback (at, kind, text_masked, intent, entry, reported_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
+                if let Some(d) = &self.direct {
+                    let (at, kind) = (crate::storage::direct::time(f.at), f.kind.as_str());
+                    let (text, intent) = (f.text_masked.clone(), f.intent.clone());
+                    let (entry, by) = (f.entry.clone(), f.by.clone());
+                    let written = d
+                        .write(move |c| {
+                            crate::storage::direct::execute(
+                                c,
+                                ADD_FEEDBACK,
+                                &[&at, &kind, &text, &intent, &entry, &by],
+                            )
+                        })
+                        .await;
+                    match written {
+                        Ok(_) => return Ok(()),
+                        Err(e) => tracing::debug!(error = %e, "feedback recorded through the pool"),
+                    }
+                }
+                sqlx::query(ADD_FEEDBACK)
                 .bind(f.at)
                 .bind(f.kind.as_str())
                 .bind(&f.text_masked)

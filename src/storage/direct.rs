@@ -46,11 +46,48 @@ struct Inner {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     /// To the writer thread; it ends when this is dropped.
-    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    jobs: Mutex<Option<mpsc::Sender<Msg>>>,
+}
+
+/// What the writer thread is sent.
+enum Msg {
+    Write(Job),
+    /// Stop between two batches until the pool's writer is done (`pause`).
+    Pause(Pause),
+}
+
+struct Pause {
+    /// Told once the writer holds no lock.
+    held: oneshot::Sender<()>,
+    /// Disconnected when the caller's guard is dropped.
+    release: mpsc::Receiver<()>,
+}
+
+/// The writer waits at most this long for a pause's guard: a leaked one must not stop it.
+const PAUSE_LIMIT: Duration = Duration::from_secs(5);
+
+impl Pause {
+    fn hold(self) {
+        if self.held.send(()).is_err() {
+            return;
+        }
+        if let Err(mpsc::RecvTimeoutError::Timeout) = self.release.recv_timeout(PAUSE_LIMIT) {
+            tracing::warn!("a write through the pool held the writer too long; going on");
+        }
+    }
+}
+
+/// Holds the writer between two batches until dropped (`Direct::pause`).
+pub struct Paused {
+    _release: mpsc::Sender<()>,
 }
 
 /// A write: runs in the batch's transaction and returns how to answer its caller.
-type Job = Box<dyn FnOnce(&Connection) -> Answer + Send>;
+struct Job {
+    run: Box<dyn FnOnce(&Connection) -> Answer + Send>,
+    /// The batch's commit must reach the disk (`synchronous = FULL`) before it is answered.
+    flush: bool,
+}
 /// Answers a caller with its write's result once the batch is committed (`true`), or with
 /// the failure (`false`: the whole batch was taken back).
 type Answer = Box<dyn FnOnce(bool) + Send>;
@@ -76,6 +113,30 @@ pub fn of(pool: &sqlx::SqlitePool) -> Direct {
     let direct = Direct::new(path.clone());
     files.insert(path, Arc::downgrade(&direct.0));
     direct
+}
+
+/// The writer of a pool's file, which its writing transactions pause (`Direct::pause`);
+/// PostgreSQL has none.
+pub trait WriterOf {
+    fn writer(&self) -> Option<Direct>;
+}
+
+impl WriterOf for sqlx::SqlitePool {
+    fn writer(&self) -> Option<Direct> {
+        Some(of(self))
+    }
+}
+
+impl WriterOf for sqlx::PgPool {
+    fn writer(&self) -> Option<Direct> {
+        None
+    }
+}
+
+/// `Direct::pause` when there is a writer; `None` (and the pool waits for the lock as
+/// before) when there is none or it is gone.
+pub async fn pause(writer: Option<&Direct>) -> Option<Paused> {
+    writer?.pause().await.ok()
 }
 
 /// Why a write did not happen; the caller then uses the pool.
@@ -123,8 +184,44 @@ impl Direct {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, WriteError> {
+        self.write_job(f, false).await
+    }
+
+    /// Holds the writer between two batches until the guard is dropped, for a transaction
+    /// that writes through the pool: it then takes the write lock at once instead of
+    /// polling for it behind the writer (SQLite's busy wait sleeps in steps of up to 100
+    /// ms, and under steady load the writer takes the lock back between two polls). Never
+    /// wait for a direct write while holding the guard.
+    pub async fn pause(&self) -> Result<Paused, WriteError> {
+        let (held, is_held) = oneshot::channel();
+        let (release_tx, release) = mpsc::channel();
+        self.sender()?
+            .send(Msg::Pause(Pause { held, release }))
+            .map_err(|_| WriteError::Gone)?;
+        is_held.await.map_err(|_| WriteError::Gone)?;
+        Ok(Paused {
+            _release: release_tx,
+        })
+    }
+
+    /// Makes every commit made so far on this file durable, whichever connection made it:
+    /// the writer's next batch commits with a flush of the log (`synchronous = FULL`), which
+    /// takes every frame appended before with it. Callers at once share the flush.
+    pub async fn flush(&self) -> Result<(), WriteError> {
+        self.write_job(
+            |c| execute(c, "UPDATE durability SET n = n + 1 WHERE id = 1", &[]).map(drop),
+            true,
+        )
+        .await
+    }
+
+    async fn write_job<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        flush: bool,
+    ) -> Result<T, WriteError> {
         let (tx, rx) = oneshot::channel::<Result<T, WriteError>>();
-        let job: Job = Box::new(move |conn: &Connection| -> Answer {
+        let run = Box::new(move |conn: &Connection| -> Answer {
             let done = savepoint(conn, f);
             Box::new(move |committed: bool| {
                 let out = match (done, committed) {
@@ -135,11 +232,37 @@ impl Direct {
                 let _ = tx.send(out);
             })
         });
-        self.sender()?.send(job).map_err(|_| WriteError::Gone)?;
+        let job = Job { run, flush };
+        self.sender()?
+            .send(Msg::Write(job))
+            .map_err(|_| WriteError::Gone)?;
         rx.await.map_err(|_| WriteError::Gone)?
     }
 
-    fn sender(&self) -> Result<mpsc::Sender<Job>, WriteError> {
+    /// Queues `f` for the next batch and returns at once: for records whose loss in a
+    /// crash takes nothing from what anyone was told (the classification log). Writes
+    /// queued after it by the same caller commit with it or after it, so a caller that
+    /// waits for a later write finds this one committed too. A failure is logged.
+    pub fn submit(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<()> + Send + 'static,
+    ) -> Result<(), WriteError> {
+        let run = Box::new(move |conn: &Connection| -> Answer {
+            let done = savepoint(conn, f);
+            Box::new(move |committed: bool| match (done, committed) {
+                (Ok(()), true) => {}
+                (Ok(()), false) => tracing::warn!(what, "a queued write was not committed"),
+                (Err(e), _) => tracing::warn!(what, error = %e, "a queued write failed"),
+            })
+        });
+        let job = Job { run, flush: false };
+        self.sender()?
+            .send(Msg::Write(job))
+            .map_err(|_| WriteError::Gone)
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<Msg>, WriteError> {
         let mut jobs = self.0.jobs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(tx) = jobs.as_ref() {
             return Ok(tx.clone());
@@ -157,7 +280,7 @@ impl Direct {
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpointer(checkpoints, alive))
             .map_err(|_| WriteError::Gone)?;
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Msg>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer(conn, rx))
@@ -208,33 +331,69 @@ fn savepoint<T>(
 
 /// The writer thread: waits for a write, takes every write queued behind it, runs them in
 /// one transaction and answers them after the commit. Ends when every sender is gone.
-fn writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
+fn writer(conn: Connection, messages: mpsc::Receiver<Msg>) {
+    while let Ok(first) = messages.recv() {
+        let mut batch = match first {
+            Msg::Write(job) => vec![job],
+            Msg::Pause(p) => {
+                p.hold();
+                continue;
+            }
+        };
+        let mut pause = None;
         while batch.len() < BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+            match messages.try_recv() {
+                Ok(Msg::Write(job)) => batch.push(job),
+                Ok(Msg::Pause(p)) => {
+                    pause = Some(p);
+                    break;
+                }
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            tracing::warn!(error = %e, "the writer cannot begin; its writes go to the pool");
-            // Not run: a dropped job drops its answer, so each caller uses the pool.
+        commit(&conn, batch);
+        if let Some(p) = pause {
+            p.hold();
+        }
+    }
+}
+
+/// Runs a batch in one transaction and answers each of its writes.
+fn commit(conn: &Connection, batch: Vec<Job>) {
+    // The level can be changed only outside a transaction.
+    let flush = batch.iter().any(|j| j.flush);
+    if flush {
+        if let Err(e) = conn.pragma_update(None, "synchronous", "FULL") {
+            tracing::warn!(error = %e, "the writer cannot flush; its writes go to the pool");
             drop(batch);
-            continue;
+            return;
         }
-        let answers: Vec<Answer> = batch.into_iter().map(|job| job(&conn)).collect();
-        let committed = match conn.execute_batch("COMMIT") {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "the writer's commit failed; its writes go to the pool");
-                let _ = conn.execute_batch("ROLLBACK");
-                false
-            }
-        };
-        for answer in answers {
-            answer(committed);
+    }
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::warn!(error = %e, "the writer cannot begin; its writes go to the pool");
+        // Not run: a dropped job drops its answer, so each caller uses the pool.
+        drop(batch);
+        if flush {
+            let _ = conn.pragma_update(None, "synchronous", "NORMAL");
         }
+        return;
+    }
+    let answers: Vec<Answer> = batch.into_iter().map(|job| (job.run)(conn)).collect();
+    let committed = match conn.execute_batch("COMMIT") {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "the writer's commit failed; its writes go to the pool");
+            let _ = conn.execute_batch("ROLLBACK");
+            false
+        }
+    };
+    if flush {
+        if let Err(e) = conn.pragma_update(None, "synchronous", "NORMAL") {
+            tracing::warn!(error = %e, "the writer stays at synchronous = FULL");
+        }
+    }
+    for answer in answers {
+        answer(committed);
     }
 }
 
@@ -367,6 +526,85 @@ mod tests {
         )
         .unwrap();
         (dir, Direct::new(path))
+    }
+
+    #[tokio::test]
+    async fn a_queued_write_is_committed_before_a_later_write_returns_and_a_flush_commits() {
+        let (_dir, d) = file();
+        d.read(|c| c.execute_batch("SELECT 1")).unwrap();
+        let setup = d
+            .write(|c| {
+                c.execute_batch(
+                    "CREATE TABLE durability (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); \
+                     INSERT INTO durability VALUES (1, 0)",
+                )
+            })
+            .await;
+        setup.unwrap();
+        for i in 0..50_i64 {
+            let k = format!("q{i}");
+            d.submit("test", move |c| {
+                execute(c, "INSERT INTO t VALUES ($1, $2)", &[&k, &i]).map(drop)
+            })
+            .unwrap();
+        }
+        // Not waited for: a failing one is logged and takes only itself back.
+        d.submit("test", |c| {
+            execute(c, "INSERT INTO t VALUES ('taken', 0)", &[]).map(drop)
+        })
+        .unwrap();
+        d.write(|c| execute(c, "INSERT INTO t VALUES ('last', 0)", &[]))
+            .await
+            .unwrap();
+        let n: i64 = d
+            .read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(
+            n,
+            1 + 50 + 1,
+            "every queued write before the awaited one is in"
+        );
+        d.flush().await.unwrap();
+        d.flush().await.unwrap();
+        let flushes: i64 = d
+            .read(|c| c.query_row("SELECT n FROM durability", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(flushes, 2);
+        // The writer went back to its usual level after the flushed batch.
+        let level: i64 = d
+            .write(|c| c.query_row("PRAGMA synchronous", [], |r| r.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(level, 1, "NORMAL");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pause_holds_writes_until_released_and_lets_another_connection_write() {
+        let (dir, d) = file();
+        d.write(|c| execute(c, "INSERT INTO t VALUES ('a', 1)", &[]))
+            .await
+            .unwrap();
+        let paused = d.pause().await.unwrap();
+        let queued = tokio::spawn({
+            let d = d.clone();
+            async move {
+                d.write(|c| execute(c, "INSERT INTO t VALUES ('b', 2)", &[]))
+                    .await
+            }
+        });
+        // Without a busy timeout: the lock must be free, though a write is queued.
+        let other = Connection::open(dir.path().join("direct.db")).unwrap();
+        other
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES ('c', 3); COMMIT")
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!queued.is_finished(), "the writer waits while paused");
+        drop(paused);
+        assert_eq!(queued.await.unwrap().unwrap(), 1);
+        let n: i64 = d
+            .read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(n, 4);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,6 +93,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
 
     async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError>;
 
+    /// As `log_classification`, but may return before the row is committed: the reply
+    /// path's way (a WeChat turn's own write, queued after it, commits it before the answer
+    /// leaves).
+    async fn queue_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
+        self.log_classification(c).await
+    }
+
     /// Newest first.
     async fn recent_classifications(
         &self,

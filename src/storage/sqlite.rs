@@ -81,6 +81,11 @@ pub(super) async fn connect(url: &str) -> Result<SqlitePool, StorageError> {
 /// Makes every commit made so far on `pool`'s file durable (flushed to disk). Callers
 /// waiting at once share one flush: group commit.
 pub async fn sync(pool: &SqlitePool) -> Result<(), StorageError> {
+    // On the writer thread: no wait for the write lock it holds most of the time.
+    match super::direct::of(pool).flush().await {
+        Ok(()) => return Ok(()),
+        Err(e) => tracing::debug!(error = %e, "flushing through the pool"),
+    }
     static BARRIERS: Registry<Flusher> = Registry::new();
     let file = pool
         .connect_options()
@@ -203,28 +208,8 @@ impl Storage for SqliteStorage {
 
     async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
         let row = c.clone();
-        let written = self
-            .direct
-            .write(move |conn| {
-                super::direct::execute(
-                    conn,
-                    &INSERT_LOG,
-                    &[
-                        &super::direct::time(row.at),
-                        &row.channel,
-                        &row.text_masked,
-                        &row.intent,
-                        &row.entry,
-                        &f64::from(row.confidence),
-                        &row.decision,
-                        &row.latency_us,
-                        &row.catalog_version,
-                    ],
-                )
-            })
-            .await;
-        match written {
-            Ok(_) => return Ok(()),
+        match self.direct.write(move |conn| insert_log(conn, &row)).await {
+            Ok(()) => return Ok(()),
             Err(e) => tracing::debug!(error = %e, "classification logged through the pool"),
         }
         sqlx::query(sqlx::AssertSqlSafe(INSERT_LOG.as_str()))
@@ -240,6 +225,17 @@ impl Storage for SqliteStorage {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn queue_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
+        let row = c.clone();
+        match self
+            .direct
+            .submit("classification log", move |conn| insert_log(conn, &row))
+        {
+            Ok(()) => Ok(()),
+            Err(_) => self.log_classification(c).await,
+        }
     }
 
     async fn recent_classifications(
@@ -264,4 +260,24 @@ impl Storage for SqliteStorage {
         .await?;
         Ok(rows.iter().map(log_from).collect::<Result<_, _>>()?)
     }
+}
+
+/// One classification log row on the writer's connection.
+fn insert_log(conn: &rusqlite::Connection, row: &ClassificationLog) -> rusqlite::Result<()> {
+    super::direct::execute(
+        conn,
+        &INSERT_LOG,
+        &[
+            &super::direct::time(row.at),
+            &row.channel,
+            &row.text_masked,
+            &row.intent,
+            &row.entry,
+            &f64::from(row.confidence),
+            &row.decision,
+            &row.latency_us,
+            &row.catalog_version,
+        ],
+    )
+    .map(drop)
 }

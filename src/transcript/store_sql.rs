@@ -224,6 +224,44 @@ fn form_run_direct(c: &Connection, user: &str, run: &FormRun) -> rusqlite::Resul
     Ok(())
 }
 
+/// `TRANSCRIPT` on a direct connection (the snapshot a handoff carries is read on the
+/// reply path).
+fn transcript_direct(
+    c: &Connection,
+    user: &str,
+    after: i64,
+) -> rusqlite::Result<Result<Vec<TranscriptLine>, StoreError>> {
+    let mut stmt = direct::prepare(c, TRANSCRIPT, &[&user, &after])?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let at: String = r.get(1)?;
+        let direction = match direction(&r.get::<_, String>(2)?) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        let intent = match r
+            .get::<_, Option<String>>(5)?
+            .map(IntentId::parse)
+            .transpose()
+        {
+            Ok(i) => i,
+            Err(e) => return Ok(Err(StoreError::Decode(e.to_string()))),
+        };
+        out.push(TranscriptLine {
+            id: r.get(0)?,
+            at: direct::parse_time(&at)?,
+            direction,
+            text: r.get(3)?,
+            author: r.get(4)?,
+            intent,
+            confidence: r.get::<_, Option<f64>>(6)?.map(|c| c as f32),
+            delivery: r.get(7)?,
+        });
+    }
+    Ok(Ok(out))
+}
+
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
 }
@@ -383,6 +421,13 @@ macro_rules! impl_store {
                 user: &str,
                 after: i64,
             ) -> Result<Vec<TranscriptLine>, StoreError> {
+                if let Some(found) = self
+                    .direct
+                    .as_ref()
+                    .and_then(|d| d.read(|c| transcript_direct(c, user, after)))
+                {
+                    return found;
+                }
                 let rows = sqlx::query(TRANSCRIPT)
                     .bind(user)
                     .bind(after)
@@ -472,6 +517,13 @@ macro_rules! impl_store {
                 no: &AccountNo,
                 at: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
+                if let Some(d) = &self.direct {
+                    let (u, n, t) = (user.to_owned(), no.as_str().to_owned(), direct::time(at));
+                    match d.write(move |c| direct::execute(c, BIND, &[&u, &n, &t])).await {
+                        Ok(changed) => return Ok(changed == 1),
+                        Err(e) => tracing::debug!(error = %e, "binding stored through the pool"),
+                    }
+                }
                 let done = sqlx::query(BIND)
                     .bind(user)
                     .bind(no.as_str())
@@ -495,6 +547,20 @@ macro_rules! impl_store {
                 user: &str,
                 e: &EscalationRecord,
             ) -> Result<(), StoreError> {
+                if let Some(d) = &self.direct {
+                    let (user, reason, at) = (user.to_owned(), e.reason.as_str(), direct::time(e.at));
+                    let intent = e.intent.as_ref().map(|i| i.as_str().to_owned());
+                    let confidence = e.confidence.map(f64::from);
+                    let written = d
+                        .write(move |c| {
+                            direct::execute(c, ESCALATE, &[&user, &reason, &intent, &confidence, &at])
+                        })
+                        .await;
+                    match written {
+                        Ok(_) => return Ok(()),
+                        Err(e) => tracing::debug!(error = %e, "escalation recorded through the pool"),
+                    }
+                }
                 sqlx::query(ESCALATE)
                     .bind(user)
                     .bind(e.reason.as_str())

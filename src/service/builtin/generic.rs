@@ -23,11 +23,17 @@ macro_rules! impl_repo {
         #[derive(Debug, Clone)]
         pub(crate) struct $name {
             pool: $pool,
+            /// SQLite: the reply path's writer, held while a transaction here writes.
+            writer: Option<crate::storage::direct::Direct>,
         }
 
         impl $name {
             pub(crate) fn new(pool: $pool) -> Self {
-                Self { pool }
+                use crate::storage::direct::WriterOf;
+                Self {
+                    writer: pool.writer(),
+                    pool,
+                }
             }
 
             async fn effect<'c>(

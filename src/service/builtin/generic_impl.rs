@@ -148,6 +148,7 @@ macro_rules! impl_repo_trait {
                 key: &IdempotencyKey,
                 s: &Stored,
             ) -> Result<Option<Stored>, sqlx::Error> {
+                let _paused = crate::storage::direct::pause(self.writer.as_ref()).await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim(&mut tx, key, &s.fingerprint).await? {
                     tx.rollback().await?;
@@ -168,6 +169,7 @@ macro_rules! impl_repo_trait {
                 fingerprint: &str,
                 row: NewRow,
             ) -> Result<Written, sqlx::Error> {
+                let _paused = crate::storage::direct::pause(self.writer.as_ref()).await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim(&mut tx, key, fingerprint).await? {
                     tx.rollback().await?;
@@ -221,6 +223,7 @@ macro_rules! impl_repo_trait {
                 fingerprint: &str,
                 change: StatusChange,
             ) -> Result<Written, sqlx::Error> {
+                let _paused = crate::storage::direct::pause(self.writer.as_ref()).await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim(&mut tx, key, fingerprint).await? {
                     tx.rollback().await?;
