@@ -397,24 +397,56 @@ fn commit(conn: &Connection, batch: Vec<Job>) {
     }
 }
 
-/// How often the log is copied back into the database beside the writer.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How often the log is copied back into the database beside the writer while it grows,
+/// and while it does not.
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(10);
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
+/// How long the log must stay as it is for the copying to slow down.
+const CHECKPOINT_QUIET: Duration = Duration::from_secs(1);
 
 /// Pages in the log after which the writer completes the copy itself (and the log restarts).
 const WRITER_CHECKPOINT_PAGES: i64 = 8000;
 
-/// Copies the log back into the database every `CHECKPOINT_EVERY` without holding up the
-/// writer (a passive checkpoint takes no lock that writers wait for), for as long as the
-/// file's `Direct` lives.
+/// Copies the log back into the database without holding up the writer (a passive
+/// checkpoint takes no lock that writers wait for), every `CHECKPOINT_BUSY` while the log
+/// grows, for as long as the file's `Direct` lives.
 fn checkpointer(conn: Connection, alive: Weak<Inner>) {
+    // Only to flush what was copied: fsync flushes the file, whichever descriptor asks.
+    let db = alive
+        .upgrade()
+        .and_then(|d| std::fs::File::open(&d.path).ok());
+    let mut seen = (0, 0);
+    let mut moved = std::time::Instant::now();
     loop {
-        std::thread::sleep(CHECKPOINT_EVERY);
+        // While the log grows, copy often, so that the writer's own complete copy finds
+        // little left (under load it otherwise held every queued write for tens of ms).
+        let busy = moved.elapsed() < CHECKPOINT_QUIET;
+        std::thread::sleep(if busy {
+            CHECKPOINT_BUSY
+        } else {
+            CHECKPOINT_IDLE
+        });
         if alive.strong_count() == 0 {
             return;
         }
-        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        if let Err(e) = done {
-            tracing::debug!(error = %e, "checkpoint failed; trying again later");
+        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        });
+        match done {
+            // -1: the writer was copying it.
+            Ok(now) if now != seen || now.0 < 0 => {
+                // Pages copied wait in the OS's cache; flushed here, off the writer, they
+                // leave its own complete copy (which ends in a flush) little to write.
+                if now.1 > 0 && now.1 != seen.1 {
+                    if let Some(Err(e)) = db.as_ref().map(std::fs::File::sync_data) {
+                        tracing::debug!(error = %e, "cannot flush the database file");
+                    }
+                }
+                seen = now;
+                moved = std::time::Instant::now();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "checkpoint failed; trying again later"),
         }
     }
 }
@@ -576,6 +608,37 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(level, 1, "NORMAL");
+    }
+
+    #[tokio::test]
+    async fn the_log_is_copied_back_into_the_database_beside_the_writer() {
+        let (dir, d) = file();
+        for i in 0..20_i64 {
+            let k = format!("k{i}");
+            d.write(move |c| execute(c, "INSERT INTO t VALUES ($1, $2)", &[&k, &i]))
+                .await
+                .unwrap();
+        }
+        // Reads the database file alone, not the log: rows appear there once copied back.
+        let uri = format!(
+            "file:{}?immutable=1",
+            dir.path().join("direct.db").display()
+        );
+        let in_file = || -> i64 {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+            let c = Connection::open_with_flags(&uri, flags).unwrap();
+            c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                .unwrap()
+        };
+        let mut copied = in_file();
+        for _ in 0..100 {
+            if copied == 21 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            copied = in_file();
+        }
+        assert_eq!(copied, 21, "nobody else checkpoints this file");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
