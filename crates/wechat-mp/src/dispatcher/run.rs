@@ -60,6 +60,15 @@ impl Dispatcher {
         let this = self.clone();
         // The push's span (message id, masked user) follows the handler onto its task.
         tokio::spawn(async move { this.handle_in_turn(update, key, tx).await }.in_current_span());
+        if deadline <= Instant::now() {
+            // No time left (a zero deadline, or a claim that took it all): answer now. A
+            // sleep already due would still wait for the timer's next tick.
+            rx.close();
+            return match rx.try_recv() {
+                Ok(ready) => outcome_of(ready.xml),
+                Err(_) => Outcome::Deferred,
+            };
+        }
         match tokio::time::timeout_at(deadline, &mut rx).await {
             Ok(Ok(ready)) => outcome_of(ready.xml),
             Ok(Err(_)) => Outcome::Empty,
