@@ -32,6 +32,10 @@ const KEEP: usize = 4;
 /// Statements prepared once and kept per connection.
 const STATEMENT_CACHE: usize = 64;
 
+/// The row a flushing commit changes, so that it has a page to write (and flush) even when
+/// nothing else in it does.
+pub(super) const FLUSHED_ROW: &str = "UPDATE durability SET n = n + 1 WHERE id = 1";
+
 /// Writes committed together at most; more wait for the next commit.
 const BATCH: usize = 256;
 
@@ -208,11 +212,8 @@ impl Direct {
     /// the writer's next batch commits with a flush of the log (`synchronous = FULL`), which
     /// takes every frame appended before with it. Callers at once share the flush.
     pub async fn flush(&self) -> Result<(), WriteError> {
-        self.write_job(
-            |c| execute(c, "UPDATE durability SET n = n + 1 WHERE id = 1", &[]).map(drop),
-            true,
-        )
-        .await
+        self.write_job(|c| execute(c, FLUSHED_ROW, &[]).map(drop), true)
+            .await
     }
 
     async fn write_job<T: Send + 'static>(

@@ -119,7 +119,7 @@ impl Flusher {
         let Some(conn) = self.0.as_mut() else {
             return Ok(());
         };
-        let done = sqlx::query("UPDATE durability SET n = n + 1 WHERE id = 1")
+        let done = sqlx::query(super::direct::FLUSHED_ROW)
             .execute(&mut *conn)
             .await;
         if done.is_err() {
