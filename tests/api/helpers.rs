@@ -125,13 +125,61 @@ pub async fn fresh_postgres() -> Option<String> {
         .execute(&mut conn)
         .await
         .unwrap();
+    DROP_AT_TEST_END.with(|d| d.borrow_mut().names.push(name.clone()));
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
     Some(format!("{base}/{name}"))
 }
 
-/// Test databases are named after the test process; those of processes that are gone are
-/// dropped, once per process, before the first new one is made. (A Rust test binary has no
-/// hook at its exit; `.ci/run` drops the last run's after the tests.)
+thread_local! {
+    /// The databases made on this thread. The test harness runs every test on a thread of
+    /// its own, so the thread's end is the test's end, passed or panicked: that is when they
+    /// are dropped, without a guard at each of the many places a test takes a database.
+    static DROP_AT_TEST_END: std::cell::RefCell<DropAtTestEnd> =
+        const { std::cell::RefCell::new(DropAtTestEnd { names: Vec::new() }) };
+}
+
+struct DropAtTestEnd {
+    names: Vec<String>,
+}
+
+impl Drop for DropAtTestEnd {
+    fn drop(&mut self) {
+        if self.names.is_empty() {
+            return;
+        }
+        let names = std::mem::take(&mut self.names);
+        // A thread of its own with a runtime of its own: this runs while the test thread's
+        // locals (the test's runtime among them) are being torn down. FORCE ends the
+        // connections a pool or a killed server may still hold.
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                use sqlx::Connection;
+                let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await else {
+                    eprintln!("notice: could not reach PostgreSQL to drop {names:?}");
+                    return;
+                };
+                for name in names {
+                    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop.as_str()))
+                        .execute(&mut conn)
+                        .await
+                    {
+                        eprintln!("notice: test database {name} not dropped: {e}");
+                    }
+                }
+            });
+        });
+        let _ = dropper.join();
+    }
+}
+
+/// Test databases are named after the test process; those of processes that are gone (a
+/// run killed before its tests ended) are dropped, once per process, before the first new
+/// one is made. Each test's own are dropped when it ends (`DROP_AT_TEST_END`).
 async fn sweep_databases_of_finished_runs(conn: &mut sqlx::PgConnection) {
     static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     SWEPT
