@@ -39,7 +39,7 @@ use crate::nlu::Classifier;
 use crate::service::{Outbox, OutboxResult, Rules, ServiceApi};
 use crate::transcript::{
     Answered, ConversationStore, Direction, EscalationRecord, SavedTurn, Snapshot,
-    StoredConversation, TranscriptLine, Understood,
+    StoredConversation, TranscriptLine, TurnStart, Understood,
 };
 
 pub use data::DialogueData;
@@ -179,22 +179,36 @@ impl Dialogue {
     /// the race runs again on the newer state).
     #[tracing::instrument(name = "turn", skip_all, fields(kind = inbound_kind(&turn.inbound)))]
     pub async fn handle(&self, turn: Turn) -> Result<Outcome, DialogueError> {
-        let lock = self.store.lock(&turn.user).await?;
-        let outcome = self.handle_locked(&turn).await;
+        let mut lock = self.store.lock(&turn.user).await?;
+        let start = lock.take_start();
+        let outcome = self.handle_locked(&turn, start).await;
         lock.release().await;
         outcome
     }
 
-    async fn handle_locked(&self, turn: &Turn) -> Result<Outcome, DialogueError> {
-        let handoff = self
-            .deps
-            .escalate
-            .open_handoff(&turn.user)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "cannot read the resident's handoff");
-                None
-            });
+    /// `start`: what the store read as it took the lock, if it did (then fresh: the
+    /// conversation needs no second read, and what it says waits for nobody is not asked).
+    async fn handle_locked(
+        &self,
+        turn: &Turn,
+        mut start: Option<TurnStart>,
+    ) -> Result<Outcome, DialogueError> {
+        let notices_held = start.as_ref().is_none_or(|s| s.notices_held);
+        let outbox_settled = start.as_ref().is_none_or(|s| s.outbox_settled);
+        let handoff = match &start {
+            Some(s) => s
+                .open_handoff
+                .map(|(id, claimed)| OpenHandoff { id, claimed }),
+            None => self
+                .deps
+                .escalate
+                .open_handoff(&turn.user)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "cannot read the resident's handoff");
+                    None
+                }),
+        };
         if let Some(h) = handoff.as_ref().filter(|h| h.claimed) {
             // An agent owns the conversation: the bot only keeps the record, with what it
             // understood (for the agent, and for the office's log).
@@ -216,7 +230,10 @@ impl Dialogue {
         }
         let mut notices: Option<Vec<String>> = None;
         for _ in 0..ATTEMPTS {
-            let stored = self.store.load(&turn.user).await?;
+            let stored = match start.take() {
+                Some(read) => read.conversation,
+                None => self.store.load(&turn.user).await?,
+            };
             if let Some(answer) = stored.as_ref().and_then(|s| answered(s, turn)) {
                 // The turn ran to its end before (on an instance that then died, say): the
                 // resident gets what it answered, and nothing is done again.
@@ -226,8 +243,13 @@ impl Dialogue {
                 return Ok(answer);
             }
             if notices.is_none() {
-                let mut held = self.held_notices(turn).await;
-                held.extend(self.finished_requests(turn).await);
+                let mut held = Vec::new();
+                if notices_held {
+                    held.extend(self.held_notices(turn).await);
+                }
+                if outbox_settled {
+                    held.extend(self.finished_requests(turn).await);
+                }
                 notices = Some(held);
             }
             let (conv, version, idle_since) = match &stored {

@@ -3,6 +3,7 @@
 
 mod backup;
 mod barrier;
+pub mod batch;
 pub mod direct;
 mod postgres;
 mod schema;

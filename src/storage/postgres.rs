@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,11 +10,14 @@ use std::str::FromStr;
 use sqlx::postgres::PgConnectOptions;
 
 use super::barrier::{barrier_for, Registry};
+use super::batch::Batcher;
 use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct PgStorage {
     pool: PgPool,
+    /// Every classified message logs a row: those logged at once go in one statement.
+    log: Arc<Batcher<ClassificationLog, ()>>,
 }
 
 /// heatdesk's schema on PostgreSQL.
@@ -78,8 +82,48 @@ pub async fn sync(pool: &PgPool) -> Result<(), StorageError> {
 
 impl PgStorage {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        let batch_pool = pool.clone();
+        let log = Batcher::new(LOG_BATCH, move |rows: Vec<ClassificationLog>| {
+            let pool = batch_pool.clone();
+            async move {
+                insert_logs(&pool, &rows)
+                    .await
+                    .map(|()| vec![(); rows.len()])
+            }
+        });
+        Self {
+            pool,
+            log: Arc::new(log),
+        }
     }
+}
+
+/// Rows per statement: a busy instance logs a few dozen at once.
+const LOG_BATCH: usize = 256;
+
+/// The rows in one statement, in the order given.
+async fn insert_logs(pool: &PgPool, rows: &[ClassificationLog]) -> Result<(), sqlx::Error> {
+    fn col<T: Clone>(rows: &[ClassificationLog], f: impl Fn(&ClassificationLog) -> T) -> Vec<T> {
+        rows.iter().map(f).collect()
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO classifications ({LOG_COLUMNS}) \
+         SELECT {LOG_COLUMNS} FROM unnest($1::timestamptz[], $2::text[], $3::text[], \
+           $4::text[], $5::text[], $6::real[], $7::text[], $8::bigint[], $9::text[]) \
+           WITH ORDINALITY AS v({LOG_COLUMNS}, n) ORDER BY n"
+    )))
+    .bind(col(rows, |c| c.at))
+    .bind(col(rows, |c| c.channel.clone()))
+    .bind(col(rows, |c| c.text_masked.clone()))
+    .bind(col(rows, |c| c.intent.clone()))
+    .bind(col(rows, |c| c.entry.clone()))
+    .bind(col(rows, |c| c.confidence))
+    .bind(col(rows, |c| c.decision.clone()))
+    .bind(col(rows, |c| c.latency_us))
+    .bind(col(rows, |c| c.catalog_version.clone()))
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 const LOG_COLUMNS: &str =
@@ -141,20 +185,11 @@ impl Storage for PgStorage {
     }
 
     async fn log_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO classifications ({LOG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        )))
-        .bind(c.at)
-        .bind(&c.channel)
-        .bind(&c.text_masked)
-        .bind(&c.intent)
-        .bind(&c.entry)
-        .bind(c.confidence)
-        .bind(&c.decision)
-        .bind(c.latency_us)
-        .bind(&c.catalog_version)
-        .execute(&self.pool)
-        .await?;
+        if self.log.call(c.clone()).await.is_ok() {
+            return Ok(());
+        }
+        // The batch failed (a row it shared, the connection): this row alone.
+        insert_logs(&self.pool, std::slice::from_ref(c)).await?;
         Ok(())
     }
 

@@ -8,6 +8,22 @@ use sqlx::pool::PoolConnection;
 use sqlx::Postgres;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use super::store::StoredConversation;
+
+/// What a turn needs at its start, read as its lock was taken (PostgreSQL, one round
+/// trip) and so already fresh: the conversation, and whether anything waits to be told.
+#[derive(Debug, Clone)]
+pub struct TurnStart {
+    pub conversation: Option<StoredConversation>,
+    /// The resident's open handoff (its id, and whether an agent took it); read here,
+    /// beside the conversation, because every turn asks first.
+    pub open_handoff: Option<(i64, bool)>,
+    /// Notices held for the resident (`take_notices` would find some).
+    pub notices_held: bool,
+    /// Outbox items settled and not yet told (`take_finished` would find some).
+    pub outbox_settled: bool,
+}
+
 type Slots = Arc<Mutex<HashMap<String, Arc<AsyncMutex<()>>>>>;
 
 /// A lock per key; entries go when nobody holds or awaits them.
@@ -26,18 +42,21 @@ impl KeyedLocks {
             slots.entry(key.to_owned()).or_default().clone()
         };
         let guard = lock.lock_owned().await;
-        TurnLock(Held::Local {
-            guard: Some(guard),
-            slots: self.slots.clone(),
-            key: key.to_owned(),
-        })
+        TurnLock(
+            Held::Local {
+                guard: Some(guard),
+                slots: self.slots.clone(),
+                key: key.to_owned(),
+            },
+            None,
+        )
     }
 }
 
 /// Held while one turn of a resident runs. Release it with `release`; dropped instead (a
 /// panic, a cancelled turn), a PostgreSQL lock goes with its connection.
 #[derive(Debug)]
-pub struct TurnLock(Held);
+pub struct TurnLock(Held, Option<TurnStart>);
 
 #[derive(Debug)]
 enum Held {
@@ -54,12 +73,25 @@ enum Held {
 }
 
 impl TurnLock {
-    pub(super) fn postgres(conn: PoolConnection<Postgres>, class: i32, key: &str) -> Self {
-        Self(Held::Postgres {
-            conn: Some(conn),
-            class,
-            key: key.to_owned(),
-        })
+    pub(super) fn postgres(
+        conn: PoolConnection<Postgres>,
+        class: i32,
+        key: &str,
+        start: Option<TurnStart>,
+    ) -> Self {
+        Self(
+            Held::Postgres {
+                conn: Some(conn),
+                class,
+                key: key.to_owned(),
+            },
+            start,
+        )
+    }
+
+    /// What the store read as it took the lock, once.
+    pub fn take_start(&mut self) -> Option<TurnStart> {
+        self.1.take()
     }
 
     pub async fn release(mut self) {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{EscalationReason, IntentId};
 
-pub use lock::TurnLock;
+pub use lock::{TurnLock, TurnStart};
 pub use store::{
     store_for, Answered, Binding, ConversationStore, Direction, EscalationRecord, SavedTurn,
     StoreError, StoredConversation, TranscriptLine,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::lock::{KeyedLocks, TurnLock};
+use super::lock::{KeyedLocks, TurnLock, TurnStart};
 use super::store::{
     direction, direction_str, Answered, Binding, ConversationStore, EscalationRecord, SavedTurn,
     StoreError, StoredConversation, TranscriptLine,
@@ -99,6 +99,49 @@ fn append_rows(n: usize) -> String {
         })
         .collect();
     format!("{head} VALUES {}", rows.join(", "))
+}
+
+/// `finish_in_one`'s statement (PostgreSQL): `$1`–`$6` as `UPDATE`/`INSERT` take them,
+/// then 7 per transcript line (`APPEND`'s columns after the user) and 6 per form step
+/// (`FORM_RUN`'s after the user). The lines and steps join `saved`, so a turn that lost the
+/// race writes nothing.
+fn finish_statement(update: bool, lines: usize, runs: usize) -> String {
+    let save = if update { UPDATE } else { INSERT };
+    let mut sql = format!("WITH saved AS ({save} RETURNING 1 AS ok)");
+    let mut next = 7;
+    if lines > 0 {
+        let (head, _) = APPEND.split_once(" VALUES ").unwrap_or((APPEND, ""));
+        let rows: Vec<String> = (0..lines)
+            .map(|_| {
+                let params: Vec<String> = (next..next + 7).map(|k| format!("${k}")).collect();
+                next += 7;
+                format!("($1, {})", params.join(", "))
+            })
+            .collect();
+        sql.push_str(&format!(
+            ", lines AS ({head} SELECT v.* FROM saved, (VALUES {}) \
+             AS v(user_id, at, direction, text, author, intent, confidence, delivery))",
+            rows.join(", ")
+        ));
+    }
+    for i in 0..runs {
+        let p: Vec<String> = (next..next + 6).map(|k| format!("${k}")).collect();
+        next += 6;
+        sql.push_str(&format!(
+            ", run{i} AS (INSERT INTO form_runs \
+             (user_id, seq, intent, action, started_at, updated_at, step, outcome) \
+             SELECT $1, {s}, {it}, {a}, {at}, {at}, {st}, {o} FROM saved \
+             ON CONFLICT (user_id, seq) DO UPDATE SET updated_at = {at}, step = {st}, outcome = {o})",
+            s = p[0],
+            it = p[1],
+            a = p[2],
+            at = p[3],
+            st = p[4],
+            o = p[5],
+        ));
+    }
+    sql.push_str(" SELECT COUNT(*) FROM saved");
+    sql
 }
 
 /// `LOAD` on a direct connection; `Ok(None)`: no conversation yet.
@@ -359,6 +402,9 @@ macro_rules! impl_store {
                         Ok(saved) => return Ok(saved),
                         Err(e) => tracing::debug!(error = %e, "turn written through the pool"),
                     }
+                }
+                if let Some(saved) = self.finish_in_one(user, turn, lines, runs).await {
+                    return Ok(saved);
                 }
                 super::store::finish_in_steps(self, user, turn, lines, runs).await
             }
@@ -695,6 +741,17 @@ impl SqliteStore {
     async fn sync_pool(&self) -> Result<(), StoreError> {
         Ok(crate::storage::sync_sqlite(&self.pool).await?)
     }
+
+    /// The writer thread does this on SQLite; without it, the turn goes in steps.
+    async fn finish_in_one(
+        &self,
+        _: &str,
+        _: SavedTurn<'_>,
+        _: &[TranscriptLine],
+        _: &[FormRun],
+    ) -> Option<bool> {
+        None
+    }
 }
 
 /// Instances sharing PostgreSQL: an advisory lock per resident, held on a connection of
@@ -730,13 +787,96 @@ impl PgStore {
         Ok(crate::storage::sync_postgres(&self.pool).await?)
     }
 
+    /// A finished turn in one statement: the state, then (only if it saved) the
+    /// transcript lines and the forms' steps, as data-modifying parts of one `WITH`, so
+    /// one round trip and one commit. `None` when that failed (nothing was written then)
+    /// and the turn should go in steps, which tell which part failed.
+    async fn finish_in_one(
+        &self,
+        user: &str,
+        turn: SavedTurn<'_>,
+        lines: &[TranscriptLine],
+        runs: &[FormRun],
+    ) -> Option<bool> {
+        let sql = finish_statement(turn.expected.is_some(), lines.len(), runs.len());
+        let (message, outcome) = turn
+            .answered
+            .map_or((None, None), |a| (Some(a.message), Some(a.outcome)));
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+            .bind(user)
+            .bind(turn.state)
+            .bind(turn.at)
+            .bind(turn.expected.unwrap_or(0))
+            .bind(message)
+            .bind(outcome);
+        for l in lines {
+            q = q
+                .bind(l.at)
+                .bind(direction_str(l.direction))
+                .bind(l.text.as_str())
+                .bind(l.author.as_deref())
+                .bind(l.intent.as_ref().map(|i| i.as_str()))
+                .bind(l.confidence.map(f64::from))
+                .bind(l.delivery.as_deref());
+        }
+        for r in runs {
+            q = q
+                .bind(i64::try_from(r.seq).unwrap_or(i64::MAX))
+                .bind(r.intent.as_str())
+                .bind(r.action.as_deref())
+                .bind(r.at)
+                .bind(r.step.as_str())
+                .bind(r.outcome.map(FormOutcome::as_str));
+        }
+        match q.fetch_one(&self.pool).await {
+            Ok(saved) => Some(saved == 1),
+            Err(e) => {
+                tracing::debug!(error = %e, "turn in one statement failed; in steps");
+                None
+            }
+        }
+    }
+
     async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {
         let mut conn = self.locks.pool.acquire().await?;
-        sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
-            .bind(TURN_LOCK_CLASS)
-            .bind(user)
-            .execute(&mut *conn)
-            .await?;
-        Ok(TurnLock::postgres(conn, TURN_LOCK_CLASS, user))
+        // The lock and what the turn reads first, in one round trip
+        // (`migrations/postgres/0019_turn_start.sql`).
+        let read = async {
+            let row = sqlx::query("SELECT * FROM heatdesk_turn_start($1, $2)")
+                .bind(TURN_LOCK_CLASS)
+                .bind(user)
+                .fetch_one(&mut *conn)
+                .await?;
+            let found: bool = row.try_get("found")?;
+            let conversation = if found {
+                Some(StoredConversation {
+                    state: row.try_get("state")?,
+                    version: row.try_get("version")?,
+                    updated_at: row.try_get("updated_at")?,
+                    last_message: row.try_get("last_message")?,
+                    last_outcome: row.try_get("last_outcome")?,
+                })
+            } else {
+                None
+            };
+            let handoff: Option<i64> = row.try_get("handoff_id")?;
+            let claimed: Option<bool> = row.try_get("handoff_claimed")?;
+            Ok::<_, sqlx::Error>(TurnStart {
+                conversation,
+                open_handoff: handoff.map(|id| (id, claimed.unwrap_or(false))),
+                notices_held: row.try_get("notices_held")?,
+                outbox_settled: row.try_get("outbox_settled")?,
+            })
+        };
+        let start = match read.await {
+            Ok(start) => start,
+            Err(e) => {
+                // The lock may be held even so (a session lock outlives a failed
+                // statement): the connection must not go back to the pool with it.
+                drop(conn.detach());
+                return Err(e.into());
+            }
+        };
+        Ok(TurnLock::postgres(conn, TURN_LOCK_CLASS, user, Some(start)))
     }
 }

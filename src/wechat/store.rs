@@ -10,6 +10,9 @@ use sqlx::Row;
 use wechat_mp::bot::{AccessToken, RefreshLock, TokenStore};
 use wechat_mp::dedup::{Claim, DedupKey, DedupStore, Outcome, StoreError};
 
+use std::sync::Arc;
+
+use crate::storage::batch::Batcher;
 use crate::storage::{direct, Database};
 
 fn millis(t: SystemTime) -> i64 {
@@ -30,13 +33,105 @@ pub struct DbStores {
     db: Database,
     /// Every push claims and completes its retry record: on SQLite, without the pool.
     direct: Option<direct::Direct>,
+    /// On PostgreSQL, the claims and completions made at once go in one statement each.
+    batches: Option<Arc<Batches>>,
+}
+
+#[derive(Debug)]
+struct Batches {
+    /// (key, expires, lease) → inserted.
+    claim: Batcher<(String, i64, i64), bool>,
+    /// (key, outcome, expires).
+    complete: Batcher<(String, String, i64), ()>,
+}
+
+impl Batches {
+    fn new(pool: &sqlx::PgPool) -> Self {
+        let p = pool.clone();
+        let claim = Batcher::new(BATCH, move |claims: Vec<(String, i64, i64)>| {
+            let pool = p.clone();
+            async move { claim_all(&pool, claims).await }
+        });
+        let p = pool.clone();
+        let complete = Batcher::new(BATCH, move |done: Vec<(String, String, i64)>| {
+            let pool = p.clone();
+            async move {
+                let n = done.len();
+                // One row per key (a key is completed once; should two come, the last
+                // stands): `DO UPDATE` may not touch a row twice in one statement.
+                let mut last = std::collections::HashMap::new();
+                for (k, o, e) in done {
+                    last.insert(k, (o, e));
+                }
+                let (keys, rest): (Vec<String>, Vec<(String, i64)>) = last.into_iter().unzip();
+                let (outcomes, expires): (Vec<String>, Vec<i64>) = rest.into_iter().unzip();
+                // An upsert, not `UPDATE … FROM unnest`: its plan is the key's index
+                // whatever the table's size (a join's plan, made while the table was small,
+                // scanned all of it).
+                sqlx::query(
+                    "INSERT INTO wechat_dedup (key, outcome, expires_at) \
+                     SELECT k, o, e FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(k, o, e) \
+                     ON CONFLICT (key) DO UPDATE SET outcome = EXCLUDED.outcome, \
+                     expires_at = EXCLUDED.expires_at",
+                )
+                .bind(keys)
+                .bind(outcomes)
+                .bind(expires)
+                .execute(&pool)
+                .await?;
+                Ok(vec![(); n])
+            }
+        });
+        Self { claim, complete }
+    }
+}
+
+/// Pushes per statement.
+const BATCH: usize = 256;
+
+/// Inserts the claims in one statement; each is `true` when its row was new. Of two
+/// claims of one key in the batch (a retry racing its original) only the first is tried.
+async fn claim_all(
+    pool: &sqlx::PgPool,
+    claims: Vec<(String, i64, i64)>,
+) -> Result<Vec<bool>, sqlx::Error> {
+    let mut seen = std::collections::HashSet::new();
+    let first: Vec<bool> = claims.iter().map(|c| seen.insert(c.0.clone())).collect();
+    let (mut keys, mut expires, mut leases) = (Vec::new(), Vec::new(), Vec::new());
+    for ((k, e, l), _) in claims.iter().zip(&first).filter(|(_, f)| **f) {
+        keys.push(k.clone());
+        expires.push(*e);
+        leases.push(*l);
+    }
+    let inserted: std::collections::HashSet<String> = sqlx::query_scalar(
+        "INSERT INTO wechat_dedup (key, outcome, expires_at, lease_until) \
+         SELECT k, NULL, e, l FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(k, e, l) \
+         ON CONFLICT (key) DO NOTHING RETURNING key",
+    )
+    .bind(keys)
+    .bind(expires)
+    .bind(leases)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    Ok(claims
+        .iter()
+        .zip(first)
+        .map(|(c, f)| f && inserted.contains(&c.0))
+        .collect())
 }
 
 impl DbStores {
     pub fn new(db: Database) -> Self {
+        let batches = match &db {
+            Database::Postgres(pool) => Some(Arc::new(Batches::new(pool))),
+            Database::Sqlite(_) => None,
+        };
         Self {
             direct: db.direct(),
             db,
+            batches,
         }
     }
 
@@ -162,12 +257,20 @@ impl DbStores {
         let (now, k) = (now_ms(), key.as_str());
         let expires = now.saturating_add(ttl_ms(ttl));
         let lease = now.saturating_add(lease.map_or(0, ttl_ms));
-        let sql = "INSERT INTO wechat_dedup (key, outcome, expires_at, lease_until) VALUES ($1, NULL, $2, $3) ON CONFLICT (key) DO NOTHING";
-        if self
-            .execute(sql, &[Bind::Text(k), Bind::Int(expires), Bind::Int(lease)])
-            .await?
-            == 1
-        {
+        let batched = match &self.batches {
+            Some(b) => b.claim.call((k.to_owned(), expires, lease)).await.ok(),
+            None => None,
+        };
+        let inserted = match batched {
+            Some(inserted) => inserted,
+            None => {
+                let sql = "INSERT INTO wechat_dedup (key, outcome, expires_at, lease_until) VALUES ($1, NULL, $2, $3) ON CONFLICT (key) DO NOTHING";
+                self.execute(sql, &[Bind::Text(k), Bind::Int(expires), Bind::Int(lease)])
+                    .await?
+                    == 1
+            }
+        };
+        if inserted {
             return Ok(Claim::Fresh);
         }
         // An expired entry is a new push that happens to share the key: take it over.
@@ -214,6 +317,12 @@ impl DedupStore for DbStores {
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(outcome)?;
         let expires = now_ms().saturating_add(ttl_ms(ttl));
+        if let Some(b) = &self.batches {
+            let done = (key.as_str().to_owned(), json.clone(), expires);
+            if b.complete.call(done).await.is_ok() {
+                return Ok(());
+            }
+        }
         let sql = "UPDATE wechat_dedup SET outcome = $1, expires_at = $2 WHERE key = $3";
         self.execute(
             sql,

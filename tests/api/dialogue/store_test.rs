@@ -106,3 +106,127 @@ async fn a_conversation_on_postgres_matches_the_sqlite_transcript() {
     let lines = c.dialogue.store().transcript(&c.user).await.unwrap();
     assert!(lines.iter().any(|l| l.direction == Direction::Out));
 }
+
+/// Rows of a table for one resident, counted on either backend.
+async fn count(db: &Database, table: &str, user: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
+    match db {
+        Database::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(user)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        Database::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(user)
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_finished_turn_writes_state_lines_and_forms_together_or_nothing() {
+    use heatdesk::transcript::{FormOutcome, FormRun, SavedTurn};
+    let dir = tempfile::tempdir().unwrap();
+    for db in backends(dir.path()).await {
+        let s = store_for(&db);
+        let at = start_time();
+        let lines = [
+            TranscriptLine::new(at, Direction::In, "我要报停"),
+            TranscriptLine::new(at, Direction::Out, "请提供户号"),
+        ];
+        let run = |seq, step: &str, outcome| FormRun {
+            seq,
+            intent: heatdesk::domain::IntentId::parse("heating_suspend").unwrap(),
+            action: Some("suspend_heating".to_owned()),
+            step: step.to_owned(),
+            at,
+            outcome,
+        };
+        let turn = |expected| SavedTurn {
+            state: "{\"s\":1}",
+            expected,
+            at,
+            answered: None,
+        };
+        assert!(s
+            .finish_turn("u", turn(None), &lines, &[run(1, "account", None)])
+            .await
+            .unwrap());
+        assert_eq!(s.load("u").await.unwrap().unwrap().version, 1);
+        assert_eq!(s.transcript("u").await.unwrap().len(), 2);
+        assert_eq!(count(&db, "form_runs", "u").await, 1);
+
+        // A turn that lost the race (its version is stale) leaves no line and no step.
+        assert!(!s
+            .finish_turn("u", turn(None), &lines, &[run(2, "none", None)])
+            .await
+            .unwrap());
+        assert!(!s
+            .finish_turn("u", turn(Some(7)), &lines, &[run(2, "none", None)])
+            .await
+            .unwrap());
+        assert_eq!(s.transcript("u").await.unwrap().len(), 2);
+        assert_eq!(count(&db, "form_runs", "u").await, 1);
+
+        // The next turn moves the form on (same run, updated) and opens another.
+        let steps = [
+            run(1, "confirm", Some(FormOutcome::Finished)),
+            run(2, "account", None),
+        ];
+        assert!(s
+            .finish_turn("u", turn(Some(1)), &lines[..1], &steps)
+            .await
+            .unwrap());
+        assert_eq!(s.load("u").await.unwrap().unwrap().version, 2);
+        assert_eq!(s.transcript("u").await.unwrap().len(), 3);
+        assert_eq!(count(&db, "form_runs", "u").await, 2);
+        // A turn with no lines and no forms still saves.
+        assert!(s.finish_turn("u", turn(Some(2)), &[], &[]).await.unwrap());
+        assert_eq!(s.load("u").await.unwrap().unwrap().version, 3);
+    }
+}
+
+#[tokio::test]
+async fn a_turn_lock_taken_after_another_reads_what_that_turn_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in backends(dir.path()).await {
+        let s = store_for(&db);
+        let at = start_time();
+        let mut first = s.lock("u").await.unwrap();
+        let postgres = matches!(db, Database::Postgres(_));
+        match first.take_start() {
+            // PostgreSQL reads the turn's start with its lock.
+            Some(start) => {
+                assert!(postgres);
+                assert!(start.conversation.is_none() && start.open_handoff.is_none());
+                assert!(!start.notices_held && !start.outbox_settled);
+            }
+            None => assert!(!postgres, "PostgreSQL reads a turn's start with its lock"),
+        }
+        let (s2, waiting) = (s.clone(), tokio::sync::oneshot::channel::<()>());
+        let second = tokio::spawn(async move {
+            let _ = waiting.1.await;
+            let mut lock = s2.lock("u").await.unwrap();
+            let start = lock.take_start();
+            lock.release().await;
+            start
+        });
+        let _ = waiting.0.send(());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!second.is_finished(), "a second turn of the resident waits");
+        // What the first turn saves before it lets go is what the second one starts from.
+        assert!(s.save("u", "{\"first\":true}", None, at).await.unwrap());
+        s.hold_notice("u", "进度通知", at).await.unwrap();
+        first.release().await;
+        let start = second.await.unwrap();
+        if postgres {
+            let start = start.unwrap();
+            let conv = start.conversation.unwrap();
+            assert_eq!((conv.version, conv.state.as_str()), (1, "{\"first\":true}"));
+            assert!(start.notices_held);
+            assert!(!start.outbox_settled);
+        }
+        assert_eq!(s.take_notices("u").await.unwrap(), vec!["进度通知"]);
+    }
+}
