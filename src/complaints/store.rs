@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::model::{Case, CaseEvent, CaseStatus, Category, EventKind, NewCase};
+use crate::storage::direct::WriterOf;
 use crate::storage::Database;
 
 #[derive(Debug, thiserror::Error)]
@@ -80,8 +81,14 @@ pub enum Bind {
 
 pub fn store_for(db: &Database) -> std::sync::Arc<dyn ComplaintStore> {
     match db {
-        Database::Sqlite(pool) => std::sync::Arc::new(SqliteComplaints { pool: pool.clone() }),
-        Database::Postgres(pool) => std::sync::Arc::new(PgComplaints { pool: pool.clone() }),
+        Database::Sqlite(pool) => std::sync::Arc::new(SqliteComplaints {
+            pool: pool.clone(),
+            writer: pool.writer(),
+        }),
+        Database::Postgres(pool) => std::sync::Arc::new(PgComplaints {
+            pool: pool.clone(),
+            writer: pool.writer(),
+        }),
     }
 }
 
@@ -130,6 +137,9 @@ macro_rules! impl_store {
         #[derive(Debug, Clone)]
         struct $name {
             pool: $pool,
+            /// SQLite: the reply path's writer, held while a transaction here writes (its
+            /// batches would otherwise keep the pool's transaction polling for the lock).
+            writer: Option<crate::storage::direct::Direct>,
         }
 
         impl $name {
@@ -200,6 +210,7 @@ macro_rules! impl_store {
         #[async_trait]
         impl ComplaintStore for $name {
             async fn open(&self, new: &NewCase) -> Result<(Case, bool), ComplaintError> {
+                let _paused = crate::storage::direct::pause(self.writer.as_ref()).await;
                 let mut tx = self.pool.begin().await?;
                 let inserted = sqlx::query(INSERT)
                     .bind(&new.source_key)
@@ -290,6 +301,7 @@ macro_rules! impl_store {
             }
 
             async fn add_event(&self, id: i64, e: &CaseEvent) -> Result<(), ComplaintError> {
+                let _paused = crate::storage::direct::pause(self.writer.as_ref()).await;
                 Self::event_in(&self.pool, id, e).await
             }
 
@@ -310,6 +322,7 @@ macro_rules! impl_store {
                         Bind::At(t) => q.bind(*t),
                     };
                 }
+                let _paused = crate::storage::direct::pause(self.writer.as_ref()).await;
                 let mut tx = self.pool.begin().await?;
                 let done = q.execute(&mut *tx).await?;
                 if done.rows_affected() != 1 {
@@ -332,6 +345,7 @@ macro_rules! impl_store {
             }
 
             async fn mark_overdue(&self, now: DateTime<Utc>) -> Result<Vec<i64>, ComplaintError> {
+                let _paused = crate::storage::direct::pause(self.writer.as_ref()).await;
                 let mut tx = self.pool.begin().await?;
                 let rows = sqlx::query(OVERDUE).bind(now).fetch_all(&mut *tx).await?;
                 let mut ids = Vec::with_capacity(rows.len());
