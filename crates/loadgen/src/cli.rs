@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use reqwest::Url;
 
+use crate::desk::DeskPlan;
 use crate::push::Pusher;
 use crate::report::{Reading, Report, RunInfo, Server};
 use crate::rss;
@@ -92,7 +93,8 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: u64,
 
-    /// Exit 1 when errors / sent exceeds this fraction (e.g. 0.01).
+    /// Exit 1 when errors / sent exceeds this fraction (e.g. 0.01), of the messages or of
+    /// the desk page's requests.
     #[arg(long, value_name = "F")]
     pub max_error_rate: Option<f64>,
 
@@ -107,6 +109,29 @@ pub struct Args {
     /// Print every exchange (decrypted) on stderr.
     #[arg(long, short)]
     pub verbose: bool,
+
+    /// Also read this desk page (e.g. http://127.0.0.1:8080/desk/queue) for as long as the
+    /// residents write, signed in as --desk-user; the report gives its requests/s and
+    /// latency.
+    #[arg(long, value_name = "URL", requires = "desk_user")]
+    pub desk_page: Option<String>,
+
+    /// The desk user who reads --desk-page.
+    #[arg(long, value_name = "NAME", requires = "desk_page")]
+    pub desk_user: Option<String>,
+
+    /// Their password.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "LOADGEN_DESK_PASSWORD",
+        hide_env_values = true
+    )]
+    pub desk_password: Option<String>,
+
+    /// Requests for --desk-page in flight at most, on connections of their own.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub desk_connections: u32,
 }
 
 /// `--mix`.
@@ -141,6 +166,26 @@ pub enum Format {
     Text,
     /// One JSON object.
     Json,
+}
+
+/// `--desk-page` signed in as `--desk-user`.
+async fn desk_plan(args: &Args, page: &str, timeout: Duration) -> Result<DeskPlan, String> {
+    let page = Url::parse(page).map_err(|e| format!("--desk-page {page:?}: {e}"))?;
+    let user = args.desk_user.as_deref().unwrap_or_default();
+    let password = args
+        .desk_password
+        .as_deref()
+        .ok_or("--desk-page needs --desk-password (or LOADGEN_DESK_PASSWORD)")?;
+    let connections = usize::try_from(args.desk_connections).unwrap_or(usize::MAX);
+    let client = crate::desk::client(connections, timeout)
+        .map_err(|e| format!("cannot build the desk's HTTP client: {e}"))?;
+    let cookie = crate::desk::sign_in(&client, &page, user, password).await?;
+    Ok(DeskPlan {
+        page,
+        cookie,
+        connections,
+        client,
+    })
 }
 
 fn seconds(value: f64, name: &str) -> Result<Duration, String> {
@@ -216,13 +261,15 @@ fn plan(args: &Args) -> Result<Plan, String> {
         seed: args.seed.unwrap_or_else(rand::random),
         run_tag: run::run_tag(),
         verbose: args.verbose,
+        // Signed in by `main`, once the callbacks have answered.
+        desk: None,
     })
 }
 
 /// Runs loadgen: 0 when the run took place, 1 when `--max-error-rate` was exceeded, 2 when
 /// it could not start.
 pub async fn main(args: Args) -> ExitCode {
-    let plan = match plan(&args) {
+    let mut plan = match plan(&args) {
         Ok(plan) => plan,
         Err(message) => {
             eprintln!("loadgen: {message}");
@@ -250,6 +297,15 @@ pub async fn main(args: Args) -> ExitCode {
     }
     if silent {
         return ExitCode::from(CANNOT_START);
+    }
+    if let Some(page) = &args.desk_page {
+        match desk_plan(&args, page, plan.timeout).await {
+            Ok(desk) => plan.desk = Some(desk),
+            Err(message) => {
+                eprintln!("loadgen: {message}");
+                return ExitCode::from(CANNOT_START);
+            }
+        }
     }
     if plan.connections > plan.residents {
         eprintln!(
@@ -283,6 +339,10 @@ pub async fn main(args: Args) -> ExitCode {
         connections: plan.connections,
         warmup: plan.warmup,
         measured: Duration::ZERO,
+        desk: plan
+            .desk
+            .as_ref()
+            .map(|d| (d.page.to_string(), d.connections)),
     };
     let outcome = run::run(plan, client).await;
 
@@ -315,12 +375,21 @@ pub async fn main(args: Args) -> ExitCode {
             Err(e) => eprintln!("loadgen: cannot write the JSON report: {e}"),
         },
     }
+    let desk_rate = report
+        .desk
+        .as_ref()
+        .filter(|d| d.sent > 0)
+        .map_or(0.0, |d| d.errors as f64 / d.sent as f64);
     match args.max_error_rate {
         Some(limit) if report.error_rate > limit => {
             eprintln!(
                 "loadgen: error rate {:.4} is above --max-error-rate {limit}",
                 report.error_rate
             );
+            ExitCode::from(TOO_MANY_ERRORS)
+        }
+        Some(limit) if desk_rate > limit => {
+            eprintln!("loadgen: the desk page's error rate {desk_rate:.4} is above --max-error-rate {limit}");
             ExitCode::from(TOO_MANY_ERRORS)
         }
         _ => ExitCode::SUCCESS,

@@ -42,6 +42,8 @@ pub struct Stats {
     pub openids: u64,
     /// Messages by URL, in the order of `--url` (grows to the highest index counted).
     pub by_url: Vec<UrlStats>,
+    /// The desk page's requests (`--desk-page`).
+    pub desk: crate::desk::DeskStats,
 }
 
 /// Counters of the messages sent to one URL.
@@ -81,6 +83,7 @@ impl Stats {
             scripts_aborted: 0,
             openids: 0,
             by_url: Vec::new(),
+            desk: crate::desk::DeskStats::default(),
         }
     }
 
@@ -378,6 +381,29 @@ pub struct Report {
     pub scripts: ScriptOutcomes,
     /// Server memory.
     pub server: Server,
+    /// The desk page read meanwhile (`--desk-page`).
+    pub desk: Option<DeskReport>,
+}
+
+/// How the desk page fared while the residents wrote.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeskReport {
+    /// The page.
+    pub page: String,
+    /// Its requests in flight at most.
+    pub connections: usize,
+    /// Requests sent in the measured period.
+    pub sent: u64,
+    /// Answered 200.
+    pub ok: u64,
+    /// Not answered 200.
+    pub errors: u64,
+    /// Errors by kind.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests answered 200 per second of the measured period.
+    pub requests_per_s: f64,
+    /// Latency of requests answered 200; absent when there were none.
+    pub latency_ms: Option<Latency>,
 }
 
 /// What the run was, besides what it counted.
@@ -399,6 +425,8 @@ pub struct RunInfo {
     pub warmup: Duration,
     /// Measured period.
     pub measured: Duration,
+    /// The desk page read meanwhile and its connections (`--desk-page`).
+    pub desk: Option<(String, usize)>,
 }
 
 impl Report {
@@ -461,6 +489,20 @@ impl Report {
                 aborted: stats.scripts_aborted,
             },
             server,
+            desk: info.desk.map(|(page, connections)| DeskReport {
+                page,
+                connections,
+                sent: stats.desk.sent,
+                ok: stats.desk.ok,
+                errors: stats.desk.errors.values().sum(),
+                errors_by_kind: stats.desk.errors.clone(),
+                requests_per_s: if secs > 0.0 {
+                    round1(stats.desk.ok as f64 / secs)
+                } else {
+                    0.0
+                },
+                latency_ms: Latency::from_histogram(&stats.desk.latency),
+            }),
         }
     }
 
@@ -518,6 +560,25 @@ impl Report {
                 );
             }
             None => out.push_str("latency   no answered message\n"),
+        }
+        if let Some(d) = &self.desk {
+            let _ = write!(
+                out,
+                "desk      {} over {} connections: {} ok, {} errors",
+                d.page, d.connections, d.ok, d.errors
+            );
+            if !d.errors_by_kind.is_empty() {
+                let _ = write!(out, " ({})", kinds_text(&d.errors_by_kind));
+            }
+            let _ = write!(out, ", {:.1} requests/s", d.requests_per_s);
+            if let Some(l) = &d.latency_ms {
+                let _ = write!(
+                    out,
+                    ", p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
+                    l.p50, l.p99, l.max
+                );
+            }
+            out.push('\n');
         }
         let _ = writeln!(
             out,
@@ -664,6 +725,7 @@ mod tests {
             connections: 2,
             warmup: Duration::from_secs(1),
             measured: Duration::from_secs(3),
+            desk: None,
         };
         let report = Report::new(info, &stats, Server::default());
         assert_eq!(report.sent, 1000);
@@ -693,7 +755,38 @@ mod tests {
             connections: 4,
             warmup: Duration::from_secs(1),
             measured: Duration::from_secs(2),
+            desk: None,
         }
+    }
+
+    #[test]
+    fn the_desk_page_gets_its_own_line_and_rate() {
+        let mut stats = stats_with([5]);
+        for ms in [1, 2, 3, 4] {
+            stats.desk.count(None, Duration::from_millis(ms));
+        }
+        stats
+            .desk
+            .count(Some("status 303".into()), Duration::from_millis(1));
+        let without = Report::new(info(&["http://h/wechat"]), &stats, Server::default());
+        assert!(without.desk.is_none());
+        assert!(
+            !without.to_text().contains("desk "),
+            "{}",
+            without.to_text()
+        );
+        let mut with = info(&["http://h/wechat"]);
+        with.desk = Some(("http://h/desk/queue".into(), 3));
+        let report = Report::new(with, &stats, Server::default());
+        let text = report.to_text();
+        assert!(
+            text.contains("desk      http://h/desk/queue over 3 connections: 4 ok, 1 errors (status 303 1), 2.0 requests/s"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(json["desk"]["sent"], 5);
+        assert_eq!(json["desk"]["errors_by_kind"]["status 303"], 1);
+        assert!(json["desk"]["latency_ms"]["max"].as_f64().unwrap_or(0.0) >= 4.0);
     }
 
     fn memory(rss_kb: u64, hwm_kb: u64) -> Option<Memory> {

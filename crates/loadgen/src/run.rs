@@ -50,6 +50,8 @@ pub struct Plan {
     pub run_tag: String,
     /// Print every exchange on stderr.
     pub verbose: bool,
+    /// A desk page read meanwhile.
+    pub desk: Option<crate::desk::DeskPlan>,
 }
 
 /// What a run counted.
@@ -231,11 +233,20 @@ pub async fn run(plan: Plan, client: Client) -> Outcome {
         last_done: Mutex::new(None),
         plan,
     });
+    let mut desk = tokio::task::JoinSet::new();
+    if let Some(plan) = &shared.plan.desk {
+        for _ in 0..plan.connections {
+            desk.spawn(desk_reader(shared.clone()));
+        }
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..shared.plan.residents {
         tasks.spawn(resident(shared.clone(), n));
     }
     while tasks.join_next().await.is_some() {}
+    // The desk is read for as long as residents write.
+    shared.stop.store(true, Ordering::Relaxed);
+    while desk.join_next().await.is_some() {}
     let last_done = *shared
         .last_done
         .lock()
@@ -249,6 +260,24 @@ pub async fn run(plan: Plan, client: Client) -> Outcome {
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
     Outcome { stats, measured }
+}
+
+/// Reads the desk page, one request after another, until the residents stop.
+async fn desk_reader(shared: Arc<Shared>) {
+    let Some(plan) = &shared.plan.desk else {
+        return;
+    };
+    loop {
+        let sent_at = Instant::now();
+        if shared.stopped(sent_at) {
+            return;
+        }
+        let error = crate::desk::fetch(plan).await;
+        let latency = sent_at.elapsed();
+        if sent_at >= shared.warm_end {
+            shared.with_stats(|s| s.desk.count(error, latency));
+        }
+    }
 }
 
 /// Per-resident generator: the same seed and resident number give the same choices.
