@@ -44,7 +44,7 @@ pub struct DeskStats {
 impl Default for DeskStats {
     fn default() -> Self {
         Self {
-            latency: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 digits are valid")),
+            latency: crate::report::latency_histogram(),
             sent: 0,
             ok: 0,
             errors: BTreeMap::new(),
@@ -59,10 +59,7 @@ impl DeskStats {
         match error {
             None => {
                 self.ok += 1;
-                let micros = u64::try_from(latency.as_micros())
-                    .unwrap_or(u64::MAX)
-                    .max(1);
-                let _ = self.latency.record(micros);
+                crate::report::record_micros(&mut self.latency, latency);
             }
             Some(kind) => *self.errors.entry(kind).or_default() += 1,
         }

@@ -57,6 +57,21 @@ pub struct UrlStats {
     pub errors: BTreeMap<String, u64>,
 }
 
+/// An empty histogram of latencies in microseconds: three significant digits, growing to
+/// any latency.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new(3).unwrap_or_else(|_| unreachable!("3 digits are valid"))
+}
+
+/// Records `latency` in microseconds (at least 1).
+pub fn record_micros(h: &mut Histogram<u64>, latency: Duration) {
+    let micros = u64::try_from(latency.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    // Auto-resizing: recording cannot fail for values the histogram can grow to.
+    let _ = h.record(micros);
+}
+
 impl Default for Stats {
     fn default() -> Self {
         Self::new()
@@ -67,8 +82,7 @@ impl Stats {
     /// Empty counters.
     pub fn new() -> Self {
         Self {
-            // Three significant digits; the histogram grows to any latency.
-            latency: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 digits are valid")),
+            latency: latency_histogram(),
             sent: 0,
             ok: 0,
             errors: BTreeMap::new(),
@@ -103,11 +117,7 @@ impl Stats {
 
     /// Records the latency of a valid answer.
     pub fn record_latency(&mut self, latency: Duration) {
-        let micros = u64::try_from(latency.as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        // Auto-resizing: recording cannot fail for values the histogram can grow to.
-        let _ = self.latency.record(micros);
+        record_micros(&mut self.latency, latency);
     }
 
     /// Counts one error of `kind`.
