@@ -135,6 +135,7 @@ impl AppState {
             locales: locales.clone(),
             service: service.clone(),
             settings: Arc::new(settings.handoff.clone()),
+            queue: crate::handoff::QueueViews::default(),
         };
         let notifier = Notifier {
             conversations: conversations.clone(),

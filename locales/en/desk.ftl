@@ -27,6 +27,7 @@ desk-error-internal = Something went wrong; please try again later.
 desk-queue-title = Queue
 desk-queue-summary = { $waiting } waiting, { $total } open in all
 desk-queue-empty = Nobody is waiting for an agent.
+desk-queue-more = { $shown } of { $listed } shown: show more
 desk-minutes-ago = { $minutes } min ago
 desk-intent-unknown = Not recognised
 desk-claim = Take

@@ -27,6 +27,7 @@ desk-error-internal = 系统出错，请稍后重试。
 desk-queue-title = 人工队列
 desk-queue-summary = 等待中 { $waiting } 个，共 { $total } 个进行中的会话
 desk-queue-empty = 暂无等待人工的会话。
+desk-queue-more = 已显示 { $listed } 个中的 { $shown } 个：显示更多
 desk-minutes-ago = { $minutes } 分钟前
 desk-intent-unknown = 未识别
 desk-claim = 接入

@@ -9,7 +9,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
@@ -19,7 +19,7 @@ use super::auth::{Desk, DeskError};
 use super::page::{csrf, intent_title, layout, Tr};
 use super::users::Role;
 use super::DeskState;
-use crate::domain::Channel;
+use crate::domain::{Channel, EscalationReason};
 use crate::handoff::context::AccountState;
 use crate::handoff::local;
 use crate::handoff::{self, Handoff, Status};
@@ -82,16 +82,13 @@ async fn load(state: &DeskState, id: i64) -> Result<Handoff, DeskError> {
         .ok_or(DeskError::NotFound)
 }
 
-fn age(tr: &Tr<'_>, h: &Handoff) -> String {
-    let mins = (Utc::now() - h.created_at).num_minutes().max(0);
+fn age(tr: &Tr<'_>, since: DateTime<Utc>) -> String {
+    let mins = (Utc::now() - since).num_minutes().max(0);
     tr.ta("desk-minutes-ago", &[("minutes", mins.to_string())])
 }
 
-fn reason(tr: &Tr<'_>, h: &Handoff) -> String {
-    tr.t(&format!(
-        "desk-reason-{}",
-        h.reason.as_str().replace('_', "-")
-    ))
+fn reason(tr: &Tr<'_>, r: EscalationReason) -> String {
+    tr.t(&format!("desk-reason-{}", r.as_str().replace('_', "-")))
 }
 
 /// Which handoffs the queue shows.
@@ -115,19 +112,34 @@ impl Show {
         }
     }
 
-    fn keeps(self, h: &Handoff, me: i64) -> bool {
+    fn filter(self, me: i64) -> handoff::QueueFilter {
         match self {
-            Self::All => true,
-            Self::Mine => h.claimed_by == Some(me),
-            Self::Unassigned => h.status == Status::Waiting,
+            Self::All => handoff::QueueFilter::All,
+            Self::Mine => handoff::QueueFilter::ClaimedBy(me),
+            Self::Unassigned => handoff::QueueFilter::Unassigned,
         }
     }
 }
+
+/// Cards a queue screen lists at first, and how many more each "more" adds: the top of a
+/// long queue is what an agent takes next, and a page of every open handoff in a cold snap
+/// would be slow to make and to read.
+const PAGE: i64 = 50;
+/// However far an agent pages.
+const MOST: i64 = 1_000;
 
 #[derive(Debug, Default, Deserialize)]
 struct QueueQuery {
     #[serde(default)]
     show: Show,
+    /// How many cards to list; the first page when absent.
+    limit: Option<i64>,
+}
+
+impl QueueQuery {
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(PAGE).clamp(1, MOST)
+    }
 }
 
 async fn queue_page(
@@ -136,21 +148,22 @@ async fn queue_page(
     Query(q): Query<QueueQuery>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
-    queue_screen(&state, &desk, q.show, None).await
+    queue_screen(&state, &desk, &q, None).await
 }
 
 /// The queue, with a notice on top when the agent came back from something that failed.
 async fn queue_screen(
     state: &DeskState,
     desk: &Desk,
-    show: Show,
+    q: &QueueQuery,
     notice: Option<String>,
 ) -> Result<Markup, DeskError> {
     let tr = Tr {
         state,
         locale: &desk.locale,
     };
-    let list = queue_rows(state, desk, show).await?;
+    let show = q.show;
+    let list = queue_rows(state, desk, q).await?;
     let body = html! {
         @if let Some(n) = notice { p.alert #notice role="alert" { (n) } }
         button.link #alerts type="button" data-on=(tr.t("desk-alerts-on")) { (tr.t("desk-alerts-off")) }
@@ -161,7 +174,7 @@ async fn queue_screen(
                 }
             }
         }
-        section #queue data-live="queue" data-src={ "/desk/queue/list?show=" (show.as_str()) } { (list) }
+        section #queue data-live="queue" data-src=(list_src(show, q.limit())) { (list) }
     };
     Ok(layout(
         state,
@@ -178,45 +191,56 @@ async fn queue_list(
     Query(q): Query<QueueQuery>,
 ) -> Result<Markup, DeskError> {
     desk.require(Role::Agent)?;
-    queue_rows(&state, &desk, q.show).await
+    queue_rows(&state, &desk, &q).await
 }
 
-async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup, DeskError> {
+/// The fragment a queue screen refetches: the same filter and as many cards as it shows.
+fn list_src(show: Show, limit: i64) -> String {
+    if limit == PAGE {
+        format!("/desk/queue/list?show={}", show.as_str())
+    } else {
+        format!("/desk/queue/list?show={}&limit={limit}", show.as_str())
+    }
+}
+
+async fn queue_rows(state: &DeskState, desk: &Desk, q: &QueueQuery) -> Result<Markup, DeskError> {
     let tr = Tr {
         state,
         locale: &desk.locale,
     };
-    let everything = store(state).queue().await.map_err(DeskError::internal)?;
-    let waiting = everything
-        .iter()
-        .filter(|h| h.status == Status::Waiting)
-        .count();
-    let total = everything.len();
-    let all: Vec<Handoff> = everything
-        .into_iter()
-        .filter(|h| show.keeps(h, desk.user.id))
-        .collect();
-    let mut glances = Vec::with_capacity(all.len());
-    let mut accounts = Vec::with_capacity(all.len());
-    for h in &all {
-        let c = &state.conversations;
-        glances.push(c.glance(&h.user).await.map_err(DeskError::internal)?);
-        // WeChat no longer tells a follower's nickname: a bound account names the resident.
-        let bound = c.bindings(&h.user).await.map_err(DeskError::internal)?;
-        accounts.push(bound.first().map(|b| b.account.to_string()));
-    }
+    let limit = q.limit();
+    let view = state
+        .handoffs
+        .queue_view(q.show.filter(desk.user.id), limit)
+        .await
+        .map_err(DeskError::internal)?;
+    let waiting = view.waiting;
+    let shown = view.cards.len() as i64;
+    let more = (view.listed > shown && limit < MOST).then(|| {
+        let next = (limit + PAGE).min(MOST);
+        (
+            format!("/desk/queue?show={}&limit={next}", q.show.as_str()),
+            tr.ta(
+                "desk-queue-more",
+                &[
+                    ("shown", shown.to_string()),
+                    ("listed", view.listed.to_string()),
+                ],
+            ),
+        )
+    });
     Ok(html! {
         // desk.js puts the waiting count in the tab's title, seen from other tabs.
-        p.summary data-waiting=(waiting) { (tr.ta("desk-queue-summary", &[("waiting", waiting.to_string()), ("total", total.to_string())])) }
-        @if all.is_empty() {
+        p.summary data-waiting=(waiting) { (tr.ta("desk-queue-summary", &[("waiting", waiting.to_string()), ("total", view.open.to_string())])) }
+        @if view.cards.is_empty() {
             p.empty { (tr.t("desk-queue-empty")) }
         }
         ul.cards {
-            @for ((h, (last, unread)), account) in all.iter().zip(&glances).zip(&accounts) {
-                li.card.handoff data-id=(h.id) data-status=(h.status.as_str()) data-priority=(h.priority) data-unread=(unread) {
+            @for h in &view.cards {
+                li.card.handoff data-id=(h.id) data-status=(h.status.as_str()) data-priority=(h.priority) data-unread=(h.unread) {
                     div.head {
-                        span.priority.{"p" (h.priority.clamp(0, 99) / 10)} { (reason(&tr, h)) }
-                        span.age { (age(&tr, h)) }
+                        span.priority.{"p" (h.priority.clamp(0, 99) / 10)} { (reason(&tr, h.reason)) }
+                        span.age { (age(&tr, h.created_at)) }
                     }
                     div.what {
                         @if let Some(i) = &h.intent {
@@ -225,13 +249,13 @@ async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup
                         } @else { (tr.t("desk-intent-unknown")) }
                     }
                     div.who {
-                        @match account {
+                        @match &h.account {
                             Some(no) => { (tr.ta("desk-resident-account", &[("account", crate::domain::mask_personal(no))])) }
                             None => { (mask_user(&h.user)) }
                         }
-                        @if *unread > 0 { " " span.unread title=(tr.t("desk-unread")) { (unread) } }
+                        @if h.unread > 0 { " " span.unread title=(tr.t("desk-unread")) { (unread(h.unread)) } }
                     }
-                    @if let Some(l) = last {
+                    @if let Some(l) = &h.last_words {
                         // The first line of what the resident last wrote, personal numbers masked.
                         div.last { (first_line(&crate::domain::mask_personal(l))) }
                     }
@@ -256,7 +280,19 @@ async fn queue_rows(state: &DeskState, desk: &Desk, show: Show) -> Result<Markup
                 }
             }
         }
+        @if let Some((href, label)) = more {
+            p.more { a #more href=(href) { (label) } }
+        }
     })
+}
+
+/// The count stops at the cap: "99+" past it, as mail and chat apps say.
+fn unread(n: i64) -> String {
+    if n >= handoff::UNREAD_CAP {
+        format!("{}+", handoff::UNREAD_CAP - 1)
+    } else {
+        n.to_string()
+    }
 }
 
 /// Enough of a message to recognise it on a card.
@@ -396,9 +432,9 @@ async fn conversation_page(
                 summary { h2 { (tr.t("desk-context")) } }
                 dl {
                     dt { (tr.t("desk-status")) } dd.status { (tr.t(&format!("desk-status-{}", h.status.as_str()))) }
-                    dt { (tr.t("desk-reason")) } dd.reason { (reason(&tr, &h)) }
+                    dt { (tr.t("desk-reason")) } dd.reason { (reason(&tr, h.reason)) }
                     dt { (tr.t("desk-priority")) } dd { (h.priority) }
-                    dt { (tr.t("desk-since")) } dd { (local(h.created_at)) " (" (age(&tr, &h)) ")" }
+                    dt { (tr.t("desk-since")) } dd { (local(h.created_at)) " (" (age(&tr, h.created_at)) ")" }
                     @if let Some(i) = &h.intent {
                         dt { (tr.t("desk-intent")) }
                         dd.intent { (intent_title(&state, &desk.locale, i)) @if let Some(c) = h.confidence { " · " (format!("{:.0}%", c * 100.0)) } }
@@ -695,7 +731,13 @@ async fn claim(
             state: &state,
             locale: &desk.locale,
         };
-        let page = queue_screen(&state, &desk, Show::All, Some(tr.t("desk-claim-taken"))).await?;
+        let page = queue_screen(
+            &state,
+            &desk,
+            &QueueQuery::default(),
+            Some(tr.t("desk-claim-taken")),
+        )
+        .await?;
         return Ok((axum::http::StatusCode::CONFLICT, page).into_response());
     }
     tracing::info!(handoff = id, agent = desk.user.id, "handoff claimed");

@@ -1,6 +1,7 @@
 //! What the desk's open screens hear about: the queue changed, a conversation has a new
 //! line, a work order moved. Screens refetch what changed; a lagging screen refetches all.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -63,6 +64,8 @@ pub struct Events {
     /// Tells other instances' events apart from ours.
     instance: Arc<str>,
     remote: Arc<OnceLock<sqlx::PgPool>>,
+    /// Events this process sent to its screens: what a kept view compares.
+    seen: Arc<AtomicU64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,6 +83,7 @@ impl Default for Events {
             closed,
             instance: crate::domain::random_token().into(),
             remote: Arc::new(OnceLock::new()),
+            seen: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -113,7 +117,7 @@ impl Events {
                         Ok(l) => {
                             listener = l;
                             // Missed events while away: every screen refetches.
-                            let _ = me.tx.send(DeskEvent::Queue);
+                            me.send(DeskEvent::Queue);
                             break;
                         }
                         Err(e) => tracing::warn!(error = %e, "desk event relay still down"),
@@ -132,7 +136,7 @@ impl Events {
             };
             match serde_json::from_str::<Relayed>(n.payload()) {
                 Ok(r) if *r.from != *self.instance => {
-                    let _ = self.tx.send(r.event);
+                    self.send(r.event);
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "unreadable desk event from another instance"),
@@ -153,9 +157,20 @@ impl Events {
         }
     }
 
-    pub fn publish(&self, e: DeskEvent) {
+    /// To this process's screens, counted first so that a view read after it is new.
+    fn send(&self, e: DeskEvent) {
+        self.seen.fetch_add(1, Ordering::SeqCst);
         // No screen open is not an error.
         let _ = self.tx.send(e);
+    }
+
+    /// How many events this process has sent to its screens, its own and other instances'.
+    pub fn seen(&self) -> u64 {
+        self.seen.load(Ordering::SeqCst)
+    }
+
+    pub fn publish(&self, e: DeskEvent) {
+        self.send(e);
         if let Some(pool) = self.remote.get() {
             let payload = serde_json::to_string(&Relayed {
                 from: self.instance.to_string(),

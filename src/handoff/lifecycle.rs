@@ -9,7 +9,8 @@ use fluent_bundle::FluentValue;
 use wechat_mp::{Bot, OpenId};
 
 use super::store::{Handoff, HandoffError, HandoffStore, NewHandoff, Status};
-use super::{DeskEvent, Events, HandoffSettings};
+use super::store::{QueueFilter, QueueView};
+use super::{DeskEvent, Events, HandoffSettings, QueueViews};
 use crate::dialogue::{Escalate, EscalateError, Handover, OpenHandoff};
 use crate::entities::UTILITY_TZ;
 use crate::i18n::Locales;
@@ -28,6 +29,8 @@ pub struct Handoffs {
     pub locales: Arc<Locales>,
     pub service: Arc<dyn ServiceApi>,
     pub settings: Arc<HandoffSettings>,
+    /// The queue as agents' screens last read it.
+    pub queue: QueueViews,
 }
 
 /// WeChat's customer-service window of one resident, as the desk shows it.
@@ -50,6 +53,17 @@ impl Window {
 pub const NOTE: &str = "note";
 
 impl Handoffs {
+    /// The top of the queue for a desk screen: read again after any desk event.
+    pub async fn queue_view(
+        &self,
+        filter: QueueFilter,
+        limit: i64,
+    ) -> Result<Arc<QueueView>, HandoffError> {
+        self.queue
+            .read(self.store.as_ref(), &self.events, filter, limit)
+            .await
+    }
+
     pub async fn window(&self, user: &str) -> Result<Window, HandoffError> {
         let store = &self.conversations;
         let s = &self.settings;

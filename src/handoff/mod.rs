@@ -8,6 +8,7 @@
 //! conversation back to the bot, which asks for a rating of 1 to 5.
 
 mod events;
+mod queue_view;
 mod settings;
 mod store;
 
@@ -17,7 +18,9 @@ pub mod lifecycle;
 pub use crate::transcript::{Snapshot, Understood};
 pub use events::{DeskEvent, Events};
 pub use lifecycle::{local, Handoffs, Window, NOTE};
+pub use queue_view::QueueViews;
 pub use settings::{HandoffSettings, OpeningHours};
 pub use store::{
-    store_for, Handoff, HandoffError, HandoffStats, HandoffStore, NewHandoff, Opened, Status,
+    store_for, Handoff, HandoffError, HandoffStats, HandoffStore, NewHandoff, Opened, QueueCard,
+    QueueFilter, QueueView, Status, UNREAD_CAP,
 };

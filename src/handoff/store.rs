@@ -112,6 +112,67 @@ pub struct Opened {
     pub created: bool,
 }
 
+/// Which open handoffs a queue screen lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueFilter {
+    All,
+    /// Waiting for an agent.
+    Unassigned,
+    /// Claimed by this agent.
+    ClaimedBy(i64),
+}
+
+impl QueueFilter {
+    /// The filter's two parameters in the queue's statements: which kind, and the agent.
+    fn params(self) -> (&'static str, i64) {
+        match self {
+            Self::All => ("all", 0),
+            Self::Unassigned => ("unassigned", 0),
+            Self::ClaimedBy(agent) => ("mine", agent),
+        }
+    }
+}
+
+/// One card of the queue: the handoff without its context snapshot, and the glance an agent
+/// needs to pick it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueCard {
+    pub id: i64,
+    pub user: String,
+    pub status: Status,
+    pub reason: EscalationReason,
+    pub priority: i64,
+    pub intent: Option<IntentId>,
+    pub confidence: Option<f32>,
+    pub created_at: DateTime<Utc>,
+    pub claimed_by: Option<i64>,
+    /// The claiming agent's display name.
+    pub agent: Option<String>,
+    /// What the resident last wrote.
+    pub last_words: Option<String>,
+    /// Lines the resident wrote since a person last answered (all of them, if nobody has),
+    /// up to `UNREAD_CAP`.
+    pub unread: i64,
+    /// The first account the resident bound: WeChat no longer tells a follower's nickname.
+    pub account: Option<String>,
+}
+
+/// Where a card's count of unread lines stops.
+pub const UNREAD_CAP: i64 = 100;
+
+/// The top of the queue and its counts, read together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueView {
+    /// Open handoffs waiting for an agent.
+    pub waiting: i64,
+    /// Open handoffs, waiting or claimed.
+    pub open: i64,
+    /// Open handoffs the filter keeps; `cards` holds the first of them.
+    pub listed: i64,
+    /// Highest priority first, then the oldest.
+    pub cards: Vec<QueueCard>,
+}
+
 #[async_trait]
 pub trait HandoffStore: Send + Sync + std::fmt::Debug + 'static {
     /// Opens a handoff, or joins the resident's open one (raising its priority if this
@@ -129,6 +190,11 @@ pub trait HandoffStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Waiting and claimed handoffs: highest priority first, then the oldest.
     async fn queue(&self) -> Result<Vec<Handoff>, HandoffError>;
+
+    /// The first `limit` open handoffs `filter` keeps, each with its glance (last words,
+    /// unread lines, bound account), and the queue's counts: one read whatever the queue's
+    /// length, for a page agents keep open and refresh on every change.
+    async fn queue_view(&self, filter: QueueFilter, limit: i64) -> Result<QueueView, HandoffError>;
 
     /// Recently closed handoffs, newest first.
     async fn closed(&self, limit: i64) -> Result<Vec<Handoff>, HandoffError>;
@@ -186,6 +252,46 @@ const COLUMNS: &str = "h.id, h.user_id, h.status, h.reason, h.priority, h.intent
      h.resolution, h.note, h.rating";
 const FROM: &str = "FROM handoffs h LEFT JOIN desk_users u ON u.id = h.claimed_by";
 
+// The filter is two parameters ($1 its kind, $2 the agent), so that one statement serves
+// every filter.
+macro_rules! keeps {
+    () => {
+        "($1 = 'all' OR ($1 = 'unassigned' AND h.status = 'waiting') \
+         OR ($1 = 'mine' AND h.claimed_by = $2))"
+    };
+}
+const QUEUE_COUNTS: &str = concat!(
+    "SELECT \
+     COALESCE(SUM(CASE WHEN h.status = 'waiting' THEN 1 ELSE 0 END), 0) AS waiting, \
+     COUNT(*) AS open, COALESCE(SUM(CASE WHEN ",
+    keeps!(),
+    " THEN 1 ELSE 0 END), 0) AS listed FROM handoffs h WHERE h.status <> 'closed'"
+);
+// The page's handoffs are picked first (without their context snapshots, the bulk of a
+// row) and only they get the glance: three lookups on the
+// resident's own lines (the last agent's answer from the index of agents' lines) and one
+// on the bindings. The unread count stops at `UNREAD_CAP`: a resident who chatted with the
+// bot for years before asking for a person has "many", not a count of every line.
+const QUEUE_CARDS: &str = concat!(
+    "SELECT h.id, h.user_id, h.status, h.reason, h.priority, h.intent, \
+     h.confidence, h.created_at, h.claimed_by, u.display_name AS agent, \
+     (SELECT t.text FROM transcript_lines t WHERE t.user_id = h.user_id \
+      AND t.direction = 'in' ORDER BY t.id DESC LIMIT 1) AS last_words, \
+     (SELECT COUNT(*) FROM (SELECT 1 FROM transcript_lines t WHERE t.user_id = h.user_id \
+      AND t.direction = 'in' AND t.id > COALESCE((SELECT a.id FROM transcript_lines a \
+      WHERE a.user_id = h.user_id AND a.direction = 'out' AND a.author IS NOT NULL \
+      AND (a.delivery IS NULL OR a.delivery <> 'note') ORDER BY a.at DESC, a.id DESC LIMIT 1), 0) \
+      LIMIT $4) AS unanswered) AS unread, \
+     (SELECT b.account_no FROM bindings b WHERE b.user_id = h.user_id \
+      ORDER BY b.verified_at, b.account_no LIMIT 1) AS account \
+     FROM (SELECT h.id, h.user_id, h.status, h.reason, h.priority, h.intent, h.confidence, \
+     h.created_at, h.claimed_by FROM handoffs h WHERE h.status <> 'closed' AND ",
+    keeps!(),
+    " ORDER BY h.priority DESC, h.created_at, h.id LIMIT $3) h \
+     LEFT JOIN desk_users u ON u.id = h.claimed_by \
+     ORDER BY h.priority DESC, h.created_at, h.id"
+);
+
 const INSERT: &str = "INSERT INTO handoffs \
      (user_id, status, reason, priority, intent, confidence, context, created_at) \
      VALUES ($1, 'waiting', $2, $3, $4, $5, $6, $7) \
@@ -220,6 +326,14 @@ const BY_RATING: &str = "SELECT rating AS k, COUNT(*) AS n FROM handoffs \
 
 fn decode_err<E: std::fmt::Display>(e: E) -> HandoffError {
     HandoffError::Decode(e.to_string())
+}
+
+fn reason_of(stored: String) -> Result<EscalationReason, HandoffError> {
+    EscalationReason::parse(&stored).ok_or_else(|| decode_err(format!("reason `{stored}`")))
+}
+
+fn intent_of(stored: Option<String>) -> Result<Option<IntentId>, HandoffError> {
+    stored.map(IntentId::parse).transpose().map_err(decode_err)
 }
 
 /// `open_status` on a direct connection (one open handoff per resident: a unique index).
@@ -303,21 +417,33 @@ macro_rules! impl_store {
         }
 
         impl $name {
+            fn card(r: &$row) -> Result<QueueCard, HandoffError> {
+                Ok(QueueCard {
+                    id: r.try_get("id")?,
+                    user: r.try_get("user_id")?,
+                    status: Status::parse(r.try_get("status")?)?,
+                    reason: reason_of(r.try_get("reason")?)?,
+                    priority: r.try_get("priority")?,
+                    intent: intent_of(r.try_get("intent")?)?,
+                    confidence: r.try_get::<Option<f64>, _>("confidence")?.map(|c| c as f32),
+                    created_at: r.try_get("created_at")?,
+                    claimed_by: r.try_get("claimed_by")?,
+                    agent: r.try_get("agent")?,
+                    last_words: r.try_get("last_words")?,
+                    unread: r.try_get("unread")?,
+                    account: r.try_get("account")?,
+                })
+            }
+
             fn handoff(r: &$row) -> Result<Handoff, HandoffError> {
-                let reason: String = r.try_get("reason")?;
-                let intent: Option<String> = r.try_get("intent")?;
                 let context: String = r.try_get("context")?;
                 Ok(Handoff {
                     id: r.try_get("id")?,
                     user: r.try_get("user_id")?,
                     status: Status::parse(r.try_get("status")?)?,
-                    reason: EscalationReason::parse(&reason)
-                        .ok_or_else(|| decode_err(format!("reason `{reason}`")))?,
+                    reason: reason_of(r.try_get("reason")?)?,
                     priority: r.try_get("priority")?,
-                    intent: intent
-                        .map(IntentId::parse)
-                        .transpose()
-                        .map_err(decode_err)?,
+                    intent: intent_of(r.try_get("intent")?)?,
                     confidence: r.try_get::<Option<f64>, _>("confidence")?.map(|c| c as f32),
                     snapshot: serde_json::from_str(&context).map_err(decode_err)?,
                     created_at: r.try_get("created_at")?,
@@ -434,6 +560,32 @@ macro_rules! impl_store {
                     None,
                 )
                 .await
+            }
+
+            async fn queue_view(
+                &self,
+                filter: QueueFilter,
+                limit: i64,
+            ) -> Result<QueueView, HandoffError> {
+                let (kind, agent) = filter.params();
+                let counts = sqlx::query(QUEUE_COUNTS)
+                    .bind(kind)
+                    .bind(agent)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let rows = sqlx::query(QUEUE_CARDS)
+                    .bind(kind)
+                    .bind(agent)
+                    .bind(limit)
+                    .bind(UNREAD_CAP)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(QueueView {
+                    waiting: counts.try_get("waiting")?,
+                    open: counts.try_get("open")?,
+                    listed: counts.try_get("listed")?,
+                    cards: rows.iter().map(Self::card).collect::<Result<_, _>>()?,
+                })
             }
 
             async fn closed(&self, limit: i64) -> Result<Vec<Handoff>, HandoffError> {

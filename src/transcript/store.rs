@@ -200,10 +200,6 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
     /// When the resident last wrote: WeChat's 48-hour window runs from it.
     async fn last_inbound(&self, user: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
 
-    /// For a queue card: the resident's last message, and how many they wrote since a person
-    /// last answered (all of them, if nobody has).
-    async fn glance(&self, user: &str) -> Result<(Option<String>, i64), StoreError>;
-
     /// Lines delivered as customer-service messages since `since`: the quota they used.
     async fn sent_since(&self, user: &str, since: DateTime<Utc>) -> Result<i64, StoreError>;
 

@@ -34,12 +34,6 @@ const TRANSCRIPT: &str = "SELECT id, at, direction, text, author, intent, confid
 const SET_DELIVERY: &str = "UPDATE transcript_lines SET delivery = $2 WHERE id = $1";
 const LAST_INBOUND: &str =
     "SELECT MAX(at) AS at FROM transcript_lines WHERE user_id = $1 AND direction = 'in'";
-const LAST_WORDS: &str = "SELECT text FROM transcript_lines \
-     WHERE user_id = $1 AND direction = 'in' ORDER BY id DESC LIMIT 1";
-const UNANSWERED: &str = "SELECT COUNT(*) AS n FROM transcript_lines \
-     WHERE user_id = $1 AND direction = 'in' AND id > COALESCE((SELECT MAX(id) \
-     FROM transcript_lines WHERE user_id = $1 AND direction = 'out' AND author IS NOT NULL \
-     AND (delivery IS NULL OR delivery <> 'note')), 0)";
 const SENT_SINCE: &str = "SELECT COUNT(*) AS n FROM transcript_lines \
      WHERE user_id = $1 AND at >= $2 AND delivery = 'sent'";
 const BINDINGS: &str = "SELECT account_no, verified_at FROM bindings WHERE user_id = $1 \
@@ -507,21 +501,6 @@ macro_rules! impl_store {
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(row.try_get("at")?)
-            }
-
-            async fn glance(&self, user: &str) -> Result<(Option<String>, i64), StoreError> {
-                let last = sqlx::query(LAST_WORDS)
-                    .bind(user)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .map(|r| r.try_get("text"))
-                    .transpose()?;
-                let n: i64 = sqlx::query(UNANSWERED)
-                    .bind(user)
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_get("n")?;
-                Ok((last, n))
             }
 
             async fn sent_since(

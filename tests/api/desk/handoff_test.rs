@@ -573,3 +573,260 @@ async fn a_private_note_stays_on_the_desk_and_never_reaches_the_resident() {
     let queue = agent.page("/desk/queue/list").await;
     assert!(queue.contains("data-unread=\"0\""), "{queue}");
 }
+
+fn line(
+    direction: heatdesk::transcript::Direction,
+    text: &str,
+    author: Option<&str>,
+    delivery: Option<&str>,
+) -> heatdesk::transcript::TranscriptLine {
+    heatdesk::transcript::TranscriptLine {
+        id: 0,
+        at: Utc::now(),
+        direction,
+        text: text.to_owned(),
+        author: author.map(str::to_owned),
+        intent: None,
+        confidence: None,
+        delivery: delivery.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn the_queue_view_reads_the_top_its_glances_and_counts_on_every_backend() {
+    use heatdesk::handoff::{NewHandoff, QueueFilter, Snapshot};
+    use heatdesk::transcript::Direction::{In, Out};
+
+    let dir = tempfile::tempdir().unwrap();
+    for db in crate::helpers::all_databases(dir.path()).await {
+        let agent = heatdesk::desk::users::store_for(&db)
+            .create(
+                &heatdesk::desk::users::NewUser {
+                    name: "a1".into(),
+                    display_name: "A1".into(),
+                    role: heatdesk::desk::users::Role::Agent,
+                    area: None,
+                },
+                "not-a-real-hash",
+            )
+            .await
+            .unwrap();
+        let store = handoff::store_for(&db);
+        let lines = heatdesk::transcript::store_for(&db);
+        let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap();
+        let mut ids = Vec::new();
+        for (i, (user, priority)) in [("u-low", 10), ("u-high", 80), ("u-mid", 50), ("u-gone", 90)]
+            .into_iter()
+            .enumerate()
+        {
+            let new = NewHandoff {
+                user: user.to_owned(),
+                reason: EscalationReason::Requested,
+                priority,
+                intent: None,
+                confidence: None,
+                snapshot: Snapshot::default(),
+                at: t0 + chrono::Duration::minutes(i as i64),
+            };
+            ids.push(store.open(&new).await.unwrap().id);
+        }
+        let [low, high, mid, gone] = ids[..] else {
+            unreachable!()
+        };
+        // u-gone's is closed: in no count.
+        assert!(store.claim(gone, agent.id, t0).await.unwrap());
+        assert!(store
+            .close(gone, agent.id, "answered", "", t0)
+            .await
+            .unwrap());
+        // u-mid is being helped by the agent.
+        assert!(store.claim(mid, agent.id, t0).await.unwrap());
+
+        // u-high wrote twice; a private note is no answer.
+        for l in [
+            line(In, "暖气不热", None, None),
+            line(Out, "note", Some("a1"), Some("note")),
+            line(In, "还是不热", None, None),
+        ] {
+            lines.append_line("u-high", &l).await.unwrap();
+        }
+        // u-mid was answered by a person, then wrote once more; the bot's lines do not count.
+        for l in [
+            line(In, "第一句", None, None),
+            line(Out, "您好", Some("a1"), Some("sent")),
+            line(Out, "bot", None, None),
+            line(In, "谢谢", None, None),
+        ] {
+            lines.append_line("u-mid", &l).await.unwrap();
+        }
+        // Two accounts: the card names the one bound first.
+        for (no, at) in [
+            ("10010002", t0 + chrono::Duration::hours(1)),
+            ("10010001", t0),
+        ] {
+            let no = heatdesk::service::AccountNo::parse(no).unwrap();
+            assert!(lines.bind("u-mid", &no, at).await.unwrap());
+        }
+
+        let view = store.queue_view(QueueFilter::All, 2).await.unwrap();
+        let backend = db.backend();
+        assert_eq!(
+            (view.waiting, view.open, view.listed),
+            (2, 3, 3),
+            "{backend:?}"
+        );
+        let order: Vec<_> = view.cards.iter().map(|c| c.id).collect();
+        assert_eq!(order, [high, mid], "highest priority first, two asked for");
+        let h = &view.cards[0];
+        assert_eq!(h.last_words.as_deref(), Some("还是不热"));
+        assert_eq!(
+            (h.unread, h.account.as_deref(), h.status),
+            (2, None, Status::Waiting)
+        );
+        let m = &view.cards[1];
+        assert_eq!(m.last_words.as_deref(), Some("谢谢"));
+        assert_eq!(m.unread, 1);
+        assert_eq!(m.account.as_deref(), Some("10010001"));
+        assert_eq!(
+            (m.claimed_by, m.agent.as_deref()),
+            (Some(agent.id), Some("A1"))
+        );
+
+        let waiting = store.queue_view(QueueFilter::Unassigned, 50).await.unwrap();
+        let order: Vec<_> = waiting.cards.iter().map(|c| c.id).collect();
+        assert_eq!((waiting.listed, order), (2, vec![high, low]));
+        let low_card = &waiting.cards[1];
+        assert_eq!((low_card.last_words.as_deref(), low_card.unread), (None, 0));
+        // A resident who wrote more than the cap, nobody answering: the count stops there.
+        for i in 0..=handoff::UNREAD_CAP {
+            let l = line(In, &format!("第{i}句"), None, None);
+            lines.append_line("u-low", &l).await.unwrap();
+        }
+        let waiting = store.queue_view(QueueFilter::Unassigned, 50).await.unwrap();
+        let low_card = &waiting.cards[1];
+        assert_eq!(low_card.unread, handoff::UNREAD_CAP);
+        let last = format!("第{}句", handoff::UNREAD_CAP);
+        assert_eq!(low_card.last_words.as_deref(), Some(last.as_str()));
+        let mine = store
+            .queue_view(QueueFilter::ClaimedBy(agent.id), 50)
+            .await
+            .unwrap();
+        assert_eq!((mine.waiting, mine.open, mine.listed), (2, 3, 1));
+        assert_eq!(mine.cards.iter().map(|c| c.id).collect::<Vec<_>>(), [mid]);
+        let nobody = store
+            .queue_view(QueueFilter::ClaimedBy(agent.id + 1), 50)
+            .await
+            .unwrap();
+        assert!(nobody.cards.is_empty() && nobody.listed == 0);
+    }
+}
+
+#[tokio::test]
+async fn a_long_queue_lists_its_top_and_pages_on() {
+    let (app, _fake) = desk_app().await;
+    let store = handoff::store_for(&app.state.db);
+    let t0 = Utc::now() - chrono::Duration::hours(1);
+    let mut ids = Vec::new();
+    for i in 0..51 {
+        let new = handoff::NewHandoff {
+            user: format!("o-queue-{i:02}"),
+            reason: EscalationReason::Requested,
+            priority: 10,
+            intent: None,
+            confidence: None,
+            snapshot: handoff::Snapshot::default(),
+            at: t0 + chrono::Duration::seconds(i),
+        };
+        ids.push(store.open(&new).await.unwrap().id);
+    }
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let cards = |page: &str| page.matches("class=\"card handoff\"").count();
+    let page = agent.page("/desk/queue").await;
+    assert_eq!(cards(&page), 50, "the first page");
+    assert!(page.contains(&format!("data-id=\"{}\"", ids[49])));
+    assert!(
+        !page.contains(&format!("data-id=\"{}\"", ids[50])),
+        "the newest waits for more"
+    );
+    let more = text(
+        &app,
+        "desk-queue-more",
+        &[("shown", "50"), ("listed", "51")],
+    );
+    assert!(page.contains(&maud_escape(&more)), "{more}");
+    assert!(
+        page.contains("href=\"/desk/queue?show=all&amp;limit=100\""),
+        "{page}"
+    );
+    // The summary still counts the whole queue.
+    let summary = text(
+        &app,
+        "desk-queue-summary",
+        &[("waiting", "51"), ("total", "51")],
+    );
+    assert!(page.contains(&maud_escape(&summary)), "{summary}");
+
+    let page = agent.page("/desk/queue?show=all&limit=100").await;
+    assert_eq!(cards(&page), 51);
+    assert!(!page.contains("id=\"more\""), "nothing more to show");
+    // The live refresh asks for as many cards as the screen shows.
+    assert!(
+        page.contains("data-src=\"/desk/queue/list?show=all&amp;limit=100\""),
+        "{page}"
+    );
+    let list = agent.page("/desk/queue/list?show=unassigned&limit=3").await;
+    assert_eq!(cards(&list), 3);
+    assert!(
+        list.contains("href=\"/desk/queue?show=unassigned&amp;limit=53\""),
+        "{list}"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_queue_view_is_read_again_after_a_desk_event_on_every_backend() {
+    use heatdesk::handoff::{DeskEvent, Events, NewHandoff, QueueFilter, QueueViews, Snapshot};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    for db in crate::helpers::all_databases(dir.path()).await {
+        let store = handoff::store_for(&db);
+        let events = Events::default();
+        // Kept for an hour: only an event makes it read again within the test.
+        let views = QueueViews::kept_for(Duration::from_secs(3600));
+        let read = |filter, limit| views.read(store.as_ref(), &events, filter, limit);
+        let first = read(QueueFilter::All, 50).await.unwrap();
+        assert!(first.cards.is_empty());
+        let opened = store
+            .open(&NewHandoff {
+                user: "o-kept".to_owned(),
+                reason: EscalationReason::Requested,
+                priority: 10,
+                intent: None,
+                confidence: None,
+                snapshot: Snapshot::default(),
+                at: Utc::now(),
+            })
+            .await
+            .unwrap();
+        // Nothing told the views: the same read is shown.
+        let kept = read(QueueFilter::All, 50).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &kept), "{:?}", db.backend());
+        // Another filter or length is a view of its own, read now.
+        let waiting = read(QueueFilter::Unassigned, 10).await.unwrap();
+        assert_eq!(waiting.cards.len(), 1);
+        // The desk event every change publishes: read again, with the new handoff.
+        events.publish(DeskEvent::Queue);
+        let after = read(QueueFilter::All, 50).await.unwrap();
+        let ids: Vec<_> = after.cards.iter().map(|c| c.id).collect();
+        assert_eq!((ids, after.waiting), (vec![opened.id], 1));
+        // Kept again until the next event.
+        let again = read(QueueFilter::All, 50).await.unwrap();
+        assert!(Arc::ptr_eq(&after, &again));
+        events.publish(DeskEvent::Conversation(opened.id));
+        let later = read(QueueFilter::All, 50).await.unwrap();
+        assert!(
+            !Arc::ptr_eq(&after, &later),
+            "a conversation's line moves its card too"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! The queue as the desk reads it. Every agent's queue screen refetches its list on every
+//! change anywhere in the queue, and in a cold snap hundreds of handoffs are open: the
+//! view is kept per filter and length and read again only after a desk event (a handoff
+//! opened, claimed, released or closed, a line added to a conversation: the events every
+//! change of a card already publishes, other instances' included) or after `FRESH`, for
+//! changes that publish none (a resident binding an account while queued). However many
+//! events come, a caller waits for at most the read under way and the next one, which it
+//! shares with every caller that came meanwhile.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex as AsyncMutex;
+
+use super::store::{HandoffError, HandoffStore, QueueFilter, QueueView};
+use super::Events;
+
+/// How long a view read without an event since is shown.
+const FRESH: Duration = Duration::from_secs(1);
+/// Views kept at most (filters × agents × lengths); past it, the old ones go.
+const KEPT: usize = 256;
+
+type Key = (QueueFilter, i64);
+
+#[derive(Debug)]
+struct Read {
+    /// `Events::seen` when the read began: the view includes every event up to it.
+    seen: u64,
+    at: Instant,
+    view: Arc<QueueView>,
+}
+
+type Slot = Arc<AsyncMutex<Option<Read>>>;
+
+/// The views last read. Cheap to clone; clones share them.
+#[derive(Debug, Clone)]
+pub struct QueueViews {
+    slots: Arc<Mutex<HashMap<Key, Slot>>>,
+    fresh: Duration,
+}
+
+impl Default for QueueViews {
+    fn default() -> Self {
+        Self::kept_for(FRESH)
+    }
+}
+
+impl QueueViews {
+    /// Views shown for up to `fresh` while no event comes.
+    pub fn kept_for(fresh: Duration) -> Self {
+        Self {
+            slots: Arc::default(),
+            fresh,
+        }
+    }
+
+    /// The first `limit` open handoffs `filter` keeps, with the queue's counts.
+    pub async fn read(
+        &self,
+        store: &dyn HandoffStore,
+        events: &Events,
+        filter: QueueFilter,
+        limit: i64,
+    ) -> Result<Arc<QueueView>, HandoffError> {
+        // What the answer must include: every event before this call. A view whose read
+        // began after them does, even if more came since; so callers that waited while a
+        // read ran are answered by the next one, shared, rather than one read each.
+        let wanted = events.seen();
+        let slot = self.slot((filter, limit));
+        let mut held = slot.lock().await;
+        if let Some(r) = held.as_ref() {
+            if r.seen >= wanted && r.at.elapsed() < self.fresh {
+                return Ok(r.view.clone());
+            }
+        }
+        // Counted before the database is read: an event during the read leaves it old.
+        let seen = events.seen();
+        let view = Arc::new(store.queue_view(filter, limit).await?);
+        *held = Some(Read {
+            seen,
+            at: Instant::now(),
+            view: view.clone(),
+        });
+        Ok(view)
+    }
+
+    fn slot(&self, key: Key) -> Slot {
+        let mut slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slots.len() >= KEPT && !slots.contains_key(&key) {
+            slots.clear();
+        }
+        slots.entry(key).or_default().clone()
+    }
+}
