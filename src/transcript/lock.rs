@@ -9,6 +9,7 @@ use sqlx::Postgres;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::store::StoredConversation;
+use super::turns_pg::Give;
 
 /// What a turn needs at its start, read as its lock was taken (PostgreSQL, one round
 /// trip) and so already fresh: the conversation, and whether anything waits to be told.
@@ -49,14 +50,16 @@ impl KeyedLocks {
                 key: key.to_owned(),
             },
             None,
+            None,
         )
     }
 }
 
 /// Held while one turn of a resident runs. Release it with `release`; dropped instead (a
-/// panic, a cancelled turn), a PostgreSQL lock goes with its connection.
+/// panic, a cancelled turn), a PostgreSQL lock goes with its connection, or is released
+/// with the next batch.
 #[derive(Debug)]
-pub struct TurnLock(Held, Option<TurnStart>);
+pub struct TurnLock(Held, Option<TurnStart>, Option<Box<TurnLock>>);
 
 #[derive(Debug)]
 enum Held {
@@ -70,6 +73,8 @@ enum Held {
         class: i32,
         key: String,
     },
+    /// On the instance's connection for turn locks (`turns_pg`).
+    Shared(Option<Give>),
 }
 
 impl TurnLock {
@@ -86,7 +91,19 @@ impl TurnLock {
                 key: key.to_owned(),
             },
             start,
+            None,
         )
+    }
+
+    /// A lock taken in a batch, held beside `local` (the resident's lock in this process).
+    pub(super) fn shared(local: TurnLock, give: Give, start: TurnStart) -> Self {
+        Self(Held::Shared(Some(give)), Some(start), Some(Box::new(local)))
+    }
+
+    /// Also holds `local` until this lock goes.
+    pub(super) fn beside(mut self, local: TurnLock) -> Self {
+        self.2 = Some(Box::new(local));
+        self
     }
 
     /// What the store read as it took the lock, once.
@@ -95,6 +112,11 @@ impl TurnLock {
     }
 
     pub async fn release(mut self) {
+        if let Held::Shared(give) = &mut self.0 {
+            if let Some(g) = give.take() {
+                g.send();
+            }
+        }
         if let Held::Postgres { conn, class, key } = &mut self.0 {
             if let Some(mut c) = conn.take() {
                 let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
@@ -128,6 +150,13 @@ impl Drop for TurnLock {
                 // Not released: the lock must not go back to the pool with its connection.
                 if let Some(c) = conn.take() {
                     drop(c.detach());
+                }
+            }
+            // Before the lock in memory (dropped after this): the next turn of the
+            // resident here queues its lock behind this release.
+            Held::Shared(give) => {
+                if let Some(g) = give.take() {
+                    g.send();
                 }
             }
         }

@@ -8,6 +8,7 @@
 mod lock;
 mod store;
 mod store_sql;
+mod turns_pg;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

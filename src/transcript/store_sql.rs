@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::lock::{KeyedLocks, TurnLock, TurnStart};
+use super::lock::{KeyedLocks, TurnLock};
 use super::store::{
     direction, direction_str, Answered, Binding, ConversationStore, EscalationRecord, SavedTurn,
     StoreError, StoredConversation, TranscriptLine,
@@ -733,21 +733,30 @@ impl SqliteStore {
     }
 }
 
-/// Instances sharing PostgreSQL: an advisory lock per resident, held on a connection of
-/// its own pool for the turn (a turn's queries then never wait for a connection that a
-/// waiting turn holds). An instance that dies drops its connections, and with them its
-/// locks.
+/// Instances sharing PostgreSQL: an advisory lock per resident, mostly on the instance's
+/// turn-lock connection (`turns_pg`); a lock another instance holds is waited for on a
+/// connection of this pool for the turn (a turn's queries then never wait for a connection
+/// that a waiting turn holds). An instance that dies drops its connections, and with them
+/// its locks.
 #[derive(Debug, Clone)]
 pub struct PgLocks {
     pool: sqlx::PgPool,
+    /// This process's turns of a resident, one at a time, before the shared connection.
+    local: KeyedLocks,
+    /// Most turns' locks, in batches on one connection.
+    shared: super::turns_pg::SharedTurns,
 }
 
 /// Advisory locks of turns are `(TURN_LOCK_CLASS, hashtext(user))`.
 const TURN_LOCK_CLASS: i32 = 0x6864; // "hd"
 
+fn options_of(pool: &sqlx::PgPool) -> sqlx::postgres::PgConnectOptions {
+    pool.connect_options().as_ref().clone()
+}
+
 impl PgStore {
     pub fn new(pool: sqlx::PgPool) -> Self {
-        let options = pool.connect_options().as_ref().clone();
+        let options = options_of(&pool);
         // As many as the main pool: turns beyond that wait in line for a lock connection,
         // and an instance stays within its share of the server's `max_connections`.
         let locks = sqlx::postgres::PgPoolOptions::new()
@@ -755,9 +764,14 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);
+        let shared = super::turns_pg::SharedTurns::new(options_of(&pool), TURN_LOCK_CLASS);
         Self {
             pool,
-            locks: PgLocks { pool: locks },
+            locks: PgLocks {
+                pool: locks,
+                local: KeyedLocks::default(),
+                shared,
+            },
             direct: None,
         }
     }
@@ -817,6 +831,18 @@ impl PgStore {
     }
 
     async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {
+        let local = self.locks.local.lock(user).await;
+        match self.locks.shared.take(user).await {
+            Ok(Some(((start, _), give))) => return Ok(TurnLock::shared(local, give, start)),
+            // Another instance's turn: wait for it alone.
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "turn lock taken on a connection of its own"),
+        }
+        Ok(self.lock_alone(user).await?.beside(local))
+    }
+
+    /// The resident's lock on a connection of the turn's own, waiting for it.
+    async fn lock_alone(&self, user: &str) -> Result<TurnLock, StoreError> {
         let mut conn = self.locks.pool.acquire().await?;
         // The lock and what the turn reads first, in one round trip
         // (`migrations/postgres/0019_turn_start.sql`).
@@ -826,26 +852,7 @@ impl PgStore {
                 .bind(user)
                 .fetch_one(&mut *conn)
                 .await?;
-            let found: bool = row.try_get("found")?;
-            let conversation = if found {
-                Some(StoredConversation {
-                    state: row.try_get("state")?,
-                    version: row.try_get("version")?,
-                    updated_at: row.try_get("updated_at")?,
-                    last_message: row.try_get("last_message")?,
-                    last_outcome: row.try_get("last_outcome")?,
-                })
-            } else {
-                None
-            };
-            let handoff: Option<i64> = row.try_get("handoff_id")?;
-            let claimed: Option<bool> = row.try_get("handoff_claimed")?;
-            Ok::<_, sqlx::Error>(TurnStart {
-                conversation,
-                open_handoff: handoff.map(|id| (id, claimed.unwrap_or(false))),
-                notices_held: row.try_get("notices_held")?,
-                outbox_settled: row.try_get("outbox_settled")?,
-            })
+            super::turns_pg::start_of(&row)
         };
         let start = match read.await {
             Ok(start) => start,

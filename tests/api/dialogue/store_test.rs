@@ -188,6 +188,58 @@ async fn a_finished_turn_writes_state_lines_and_forms_together_or_nothing() {
 }
 
 #[tokio::test]
+async fn a_turn_lock_another_instance_holds_is_waited_for_without_holding_up_the_others() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    // Two instances: each store has its own connection for turn locks.
+    let db = Database::open(&url).await.unwrap();
+    let (a, b) = (store_for(&db), store_for(&db));
+    let at = start_time();
+    let held = a.lock("u").await.unwrap();
+    let b2 = b.clone();
+    let waiting = tokio::spawn(async move {
+        let mut lock = b2.lock("u").await.unwrap();
+        let start = lock.take_start();
+        lock.release().await;
+        start
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the other instance's turn of u waits"
+    );
+    // Meanwhile both instances' turns of other residents go on.
+    for (store, user) in [(&a, "v"), (&b, "w")] {
+        let lock = tokio::time::timeout(std::time::Duration::from_secs(5), store.lock(user))
+            .await
+            .expect("not held up by u's lock")
+            .unwrap();
+        lock.release().await;
+    }
+    assert!(a.save("u", "{\"on\":\"a\"}", None, at).await.unwrap());
+    held.release().await;
+    let start = waiting.await.unwrap().expect("read with the lock");
+    let conv = start.conversation.unwrap();
+    assert_eq!((conv.version, conv.state.as_str()), (1, "{\"on\":\"a\"}"));
+
+    // A turn that ends without releasing (a panic, a cancelled request) lets go even so.
+    let dropped = b.lock("x").await.unwrap();
+    drop(dropped);
+    let again = tokio::time::timeout(std::time::Duration::from_secs(5), a.lock("x"))
+        .await
+        .expect("a dropped turn's lock is released")
+        .unwrap();
+    again.release().await;
+    // And the instance that dropped it takes it again too.
+    let mine = tokio::time::timeout(std::time::Duration::from_secs(5), b.lock("x"))
+        .await
+        .expect("taken again")
+        .unwrap();
+    mine.release().await;
+}
+
+#[tokio::test]
 async fn a_turn_lock_taken_after_another_reads_what_that_turn_saved() {
     let dir = tempfile::tempdir().unwrap();
     for db in backends(dir.path()).await {
