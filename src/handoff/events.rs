@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::storage::Database;
 
@@ -63,15 +63,61 @@ pub struct Events {
     closed: watch::Sender<bool>,
     /// Tells other instances' events apart from ours.
     instance: Arc<str>,
-    remote: Arc<OnceLock<sqlx::PgPool>>,
+    /// On PostgreSQL: where this instance's events queue for the other instances.
+    remote: Arc<OnceLock<mpsc::UnboundedSender<DeskEvent>>>,
     /// Events this process sent to its screens: what a kept view compares.
     seen: Arc<AtomicU64>,
 }
 
+/// A notification's payload: the events an instance published since its last one.
 #[derive(Serialize, Deserialize)]
 struct Relayed {
     from: String,
-    event: DeskEvent,
+    /// One event: what instances of earlier versions send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<DeskEvent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    events: Vec<DeskEvent>,
+}
+
+impl Relayed {
+    fn events(self) -> impl Iterator<Item = DeskEvent> {
+        self.event.into_iter().chain(self.events)
+    }
+}
+
+/// Events per notification at most: a payload stays far below PostgreSQL's 8,000 bytes.
+const PER_NOTIFICATION: usize = 100;
+
+/// Sends the events queued at each moment as one notification, each event once: in a
+/// cold snap every resident's message in the queue publishes two, and one statement per
+/// event was a tenth of the server's statements.
+async fn notify(mut rx: mpsc::UnboundedReceiver<DeskEvent>, pool: sqlx::PgPool, from: String) {
+    let mut queued = Vec::new();
+    while rx.recv_many(&mut queued, PER_NOTIFICATION * 10).await > 0 {
+        let mut events: Vec<DeskEvent> = Vec::with_capacity(queued.len());
+        for e in queued.drain(..) {
+            if !events.contains(&e) {
+                events.push(e);
+            }
+        }
+        for chunk in events.chunks(PER_NOTIFICATION) {
+            let payload = serde_json::to_string(&Relayed {
+                from: from.clone(),
+                event: None,
+                events: chunk.to_vec(),
+            })
+            .unwrap_or_default();
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&pool)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "desk events not passed to other instances");
+            }
+        }
+    }
 }
 
 impl Default for Events {
@@ -95,9 +141,11 @@ impl Events {
         let Database::Postgres(pool) = db else {
             return Ok(());
         };
-        if self.remote.set(pool.clone()).is_err() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if self.remote.set(tx).is_err() {
             return Ok(());
         }
+        tokio::spawn(notify(rx, pool.clone(), self.instance.to_string()));
         let mut listener = listen(pool).await?;
         let me = self.clone();
         let pool = pool.clone();
@@ -136,7 +184,9 @@ impl Events {
             };
             match serde_json::from_str::<Relayed>(n.payload()) {
                 Ok(r) if *r.from != *self.instance => {
-                    self.send(r.event);
+                    for e in r.events() {
+                        self.send(e);
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "unreadable desk event from another instance"),
@@ -171,27 +221,43 @@ impl Events {
 
     pub fn publish(&self, e: DeskEvent) {
         self.send(e);
-        if let Some(pool) = self.remote.get() {
-            let payload = serde_json::to_string(&Relayed {
-                from: self.instance.to_string(),
-                event: e,
-            })
-            .unwrap_or_default();
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(payload)
-                    .execute(&pool)
-                    .await;
-                if let Err(e) = sent {
-                    tracing::warn!(error = %e, "desk event not passed to other instances");
-                }
-            });
+        if let Some(remote) = self.remote.get() {
+            // The notifying task ends only with the process.
+            let _ = remote.send(e);
         }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<DeskEvent> {
         self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notification_of_several_events_and_one_of_an_earlier_version_are_both_read() {
+        let many = Relayed {
+            from: "a".into(),
+            event: None,
+            events: vec![DeskEvent::Queue, DeskEvent::Conversation(7)],
+        };
+        let payload = serde_json::to_string(&many).unwrap();
+        assert!(!payload.contains("\"event\""), "{payload}");
+        let read: Relayed = serde_json::from_str(&payload).unwrap();
+        assert_eq!(
+            read.events().collect::<Vec<_>>(),
+            [DeskEvent::Queue, DeskEvent::Conversation(7)]
+        );
+        // What instances before this one send, one event per notification.
+        let old = r#"{"from":"b","event":{"kind":"conversation","id":3}}"#;
+        let read: Relayed = serde_json::from_str(old).unwrap();
+        assert_eq!(read.from, "b");
+        assert_eq!(
+            read.events().collect::<Vec<_>>(),
+            [DeskEvent::Conversation(3)]
+        );
     }
 }
