@@ -757,10 +757,12 @@ fn options_of(pool: &sqlx::PgPool) -> sqlx::postgres::PgConnectOptions {
 impl PgStore {
     pub fn new(pool: sqlx::PgPool) -> Self {
         let options = options_of(&pool);
-        // As many as the main pool: turns beyond that wait in line for a lock connection,
-        // and an instance stays within its share of the server's `max_connections`.
+        // Only for turns waiting for a resident whose turn runs on another instance (the
+        // others take their locks in batches): half the main pool, so that an instance
+        // stays within its share of the server's `max_connections`; turns beyond that
+        // wait in line for a connection.
         let locks = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(8)
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);
