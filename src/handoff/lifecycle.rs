@@ -193,6 +193,10 @@ impl Handoffs {
             .await
             .map_err(store_err)?;
         self.events.publish(DeskEvent::Conversation(handoff.id));
+        if author.is_some() {
+            // A person answered: the queue's card has nothing unanswered any more.
+            self.events.publish(DeskEvent::Queue);
+        }
         let w = self.window(&handoff.user).await?;
         let outcome = if w.closes_at.is_none_or(|c| now >= c) {
             "failed:window".to_owned()

@@ -538,6 +538,7 @@ async fn a_private_note_stays_on_the_desk_and_never_reaches_the_resident() {
     agent
         .post(&format!("/desk/handoffs/{}/claim", h.id), &[])
         .await;
+    let mut told = app.state.events.subscribe();
     let res = agent
         .post(
             &format!("/desk/handoffs/{}/reply", h.id),
@@ -554,6 +555,12 @@ async fn a_private_note_stays_on_the_desk_and_never_reaches_the_resident() {
         "nothing went to WeChat"
     );
     let window = app.state.handoffs.window(&resident.user).await.unwrap();
+    // Open queue screens: a note changes no card, an answer does.
+    let mut heard = Vec::new();
+    while let Ok(e) = told.try_recv() {
+        heard.push(e);
+    }
+    assert!(!heard.contains(&handoff::DeskEvent::Queue), "{heard:?}");
     let res = agent
         .post(
             &format!("/desk/handoffs/{}/reply", h.id),
@@ -561,6 +568,11 @@ async fn a_private_note_stays_on_the_desk_and_never_reaches_the_resident() {
         )
         .await;
     assert_eq!(res.status(), 303);
+    let mut heard = Vec::new();
+    while let Ok(e) = told.try_recv() {
+        heard.push(e);
+    }
+    assert!(heard.contains(&handoff::DeskEvent::Queue), "{heard:?}");
     fake.wait_for_messages(1, Duration::from_secs(10)).await;
     assert_eq!(fake.texts_to(&resident.user), vec!["您好".to_owned()]);
     let after = app.state.handoffs.window(&resident.user).await.unwrap();
