@@ -132,8 +132,21 @@ async fn runner(mut rx: mpsc::UnboundedReceiver<Op>, options: PgConnectOptions, 
         let Some(c) = conn.as_mut() else { continue };
         match batch(c, class, &done, &wanted).await {
             Ok(mut starts) => {
+                let mut orphans = Vec::new();
                 for (key, w) in wanted.iter().zip(waiters) {
-                    let _ = w.send(Ok(starts.remove(key).flatten().map(|s| (s, number))));
+                    let taken = starts.remove(key).flatten();
+                    let held = taken.is_some();
+                    if w.send(Ok(taken.map(|s| (s, number)))).is_err() && held {
+                        orphans.push(key.clone());
+                    }
+                }
+                // Taken for a turn that is gone (its request cancelled while it waited):
+                // nobody else would release it, and other instances would wait for ever.
+                if !orphans.is_empty() {
+                    if let Err(e) = batch(c, class, &orphans, &[]).await {
+                        tracing::warn!(error = %e, "turn locks: release failed; reconnecting");
+                        conn = None;
+                    }
                 }
             }
             Err(e) => {

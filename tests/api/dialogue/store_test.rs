@@ -237,6 +237,23 @@ async fn a_turn_lock_another_instance_holds_is_waited_for_without_holding_up_the
         .expect("taken again")
         .unwrap();
     mine.release().await;
+
+    // A turn cancelled while its lock was being taken (its request gone): the lock taken
+    // for it is let go, not kept for ever.
+    let mut turn = Box::pin(b.lock("y"));
+    let cancelled = tokio::select! {
+        // Polled once: it asks for the lock and waits for the answer.
+        biased;
+        _ = &mut turn => false,
+        () = std::future::ready(()) => true,
+    };
+    assert!(cancelled, "cancelled before the lock came");
+    drop(turn);
+    let other = tokio::time::timeout(std::time::Duration::from_secs(5), a.lock("y"))
+        .await
+        .expect("a lock taken for a cancelled turn is released")
+        .unwrap();
+    other.release().await;
 }
 
 #[tokio::test]
