@@ -750,13 +750,10 @@ pub struct PgLocks {
 /// Advisory locks of turns are `(TURN_LOCK_CLASS, hashtext(user))`.
 const TURN_LOCK_CLASS: i32 = 0x6864; // "hd"
 
-fn options_of(pool: &sqlx::PgPool) -> sqlx::postgres::PgConnectOptions {
-    pool.connect_options().as_ref().clone()
-}
-
 impl PgStore {
     pub fn new(pool: sqlx::PgPool) -> Self {
-        let options = options_of(&pool);
+        let options = pool.connect_options().as_ref().clone();
+        let shared = super::turns_pg::SharedTurns::new(options.clone(), TURN_LOCK_CLASS);
         // Only for turns waiting for a resident whose turn runs on another instance (the
         // others take their locks in batches): half the main pool, so that an instance
         // stays within its share of the server's `max_connections`; turns beyond that
@@ -766,7 +763,6 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);
-        let shared = super::turns_pg::SharedTurns::new(options_of(&pool), TURN_LOCK_CLASS);
         Self {
             pool,
             locks: PgLocks {
@@ -835,7 +831,7 @@ impl PgStore {
     async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {
         let local = self.locks.local.lock(user).await;
         match self.locks.shared.take(user).await {
-            Ok(Some(((start, _), give))) => return Ok(TurnLock::shared(local, give, start)),
+            Ok(Some((start, give))) => return Ok(TurnLock::shared(local, give, start)),
             // Another instance's turn: wait for it alone.
             Ok(None) => {}
             Err(e) => tracing::debug!(error = %e, "turn lock taken on a connection of its own"),

@@ -25,7 +25,7 @@ use super::lock::TurnStart;
 const BATCH: usize = 512;
 
 /// A lock taken here: the start the turn reads, and the connection it was taken on.
-pub(super) type Taken = (TurnStart, u64);
+type Taken = (TurnStart, u64);
 
 enum Op {
     Take(String, oneshot::Sender<Result<Option<Taken>, String>>),
@@ -75,7 +75,7 @@ impl SharedTurns {
 
     /// The resident's lock and what the turn reads first; `None` when another instance
     /// holds the lock.
-    pub(super) async fn take(&self, key: &str) -> Result<Option<(Taken, Give)>, String> {
+    pub(super) async fn take(&self, key: &str) -> Result<Option<(TurnStart, Give)>, String> {
         let queue = self.queue();
         let (tx, rx) = oneshot::channel();
         queue
@@ -88,7 +88,7 @@ impl SharedTurns {
                 key: key.to_owned(),
                 connection,
             };
-            ((start, connection), give)
+            (start, give)
         }))
     }
 }
