@@ -5,6 +5,9 @@ use heatdesk::cli::{Cli, Command};
 
 // glibc's allocator spent a tenth of a busy server's time in malloc and free, and kept
 // the start-up peak (building the phrasebook's index) as resident memory for good.
+// Built without transparent huge pages (`no_thp`): mimalloc asks the kernel for them on
+// its arenas, and 2 MiB pages held about 40 MB more resident than the server used
+// (163 against 120 MB right after start), with no measurable gain in throughput.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
