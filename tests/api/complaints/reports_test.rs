@@ -197,6 +197,69 @@ pub async fn seed(app: &TestApp) {
     c.clock.pin(judged());
 }
 
+/// Many classifications logged at the same moment go in shared statements on PostgreSQL
+/// (`migrations/postgres/0022_cheaper_plans.sql` counts a statement's rows per group): the
+/// running counts still add every one of them.
+#[tokio::test]
+async fn classifications_logged_at_once_are_each_counted_on_both_backends() {
+    for (app, _fake) in apps().await {
+        let log = |h: u32, intent: &str, decision: &str| ClassificationLog {
+            at: at(3, h, 0, 0),
+            channel: "wechat".to_owned(),
+            text_masked: "sample".to_owned(),
+            intent: intent.to_owned(),
+            entry: None,
+            confidence: 0.9,
+            decision: decision.to_owned(),
+            latency_us: 1000,
+            catalog_version: "seed".to_owned(),
+        };
+        // 40 answers of one intent in one hour, 10 clarifications two hours later.
+        let logs: Vec<_> = (0..50)
+            .map(|i| {
+                if i % 5 == 4 {
+                    log(4, "heating_period", "clarify")
+                } else {
+                    log(2, "not_warm", "answer")
+                }
+            })
+            .collect();
+        // In two rounds: the second's groups add to counts the first one wrote.
+        for round in logs.chunks(25) {
+            let logged = round
+                .iter()
+                .map(|c| app.state.storage.log_classification(c));
+            for r in futures_util::future::join_all(logged).await {
+                r.unwrap();
+            }
+        }
+        let reports = Reports::new(app.state.db.clone(), app.state.settings.commitments.clone());
+        let f = reports
+            .figures(&Period::new(day(3), day(3), None).unwrap(), judged())
+            .await
+            .unwrap();
+        let backend = app.state.storage.backend();
+        assert_eq!(
+            f.volume,
+            vec![DayCount {
+                day: day(3),
+                key: "wechat".to_owned(),
+                n: 50
+            }],
+            "{backend:?}"
+        );
+        // 02:00 and 04:00 UTC are 10:00 and 12:00 local.
+        assert_eq!(f.by_hour, vec![(10, 40), (12, 10)], "{backend:?}");
+        assert_eq!(
+            f.top_intents,
+            vec![("not_warm".to_owned(), 40)],
+            "{backend:?}"
+        );
+        assert_eq!(f.understanding[0].total, 50, "{backend:?}");
+        assert_eq!(f.understanding[0].clarified, 10, "{backend:?}");
+    }
+}
+
 #[tokio::test]
 async fn every_figure_matches_the_seeded_data_on_both_backends() {
     for (app, _fake) in apps().await {
