@@ -208,11 +208,24 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
     async fn login_succeeded(&self, id: i64) -> Result<(), UserError>;
 }
 
+mod kept;
+pub use kept::KEPT_FOR;
+
+/// The users of `db`, their sessions kept in memory for `KEPT_FOR` after each lookup.
 pub fn store_for(db: &Database) -> std::sync::Arc<dyn UserStore> {
-    match db {
+    store_kept_for(db, KEPT_FOR)
+}
+
+/// As `store_for`, with sessions kept for `kept_for`.
+pub fn store_kept_for(
+    db: &Database,
+    kept_for: std::time::Duration,
+) -> std::sync::Arc<dyn UserStore> {
+    let inner: std::sync::Arc<dyn UserStore> = match db {
         Database::Sqlite(pool) => std::sync::Arc::new(SqliteUsers { pool: pool.clone() }),
         Database::Postgres(pool) => std::sync::Arc::new(PgUsers { pool: pool.clone() }),
-    }
+    };
+    std::sync::Arc::new(kept::KeptSessions::kept_for(inner, kept_for))
 }
 
 const USER_COLUMNS: &str = "id, name, display_name, role, area, disabled";

@@ -268,3 +268,68 @@ async fn five_wrong_passwords_lock_the_user_for_a_while() {
         404
     );
 }
+
+/// Sessions are kept in memory a moment after each lookup; what this instance changes is
+/// honoured at once, what another instance changes within the kept time. Both backends.
+#[tokio::test]
+async fn a_session_ended_here_is_refused_at_once_and_one_ended_elsewhere_soon_after() {
+    use chrono::{Duration as Days, Utc};
+    use heatdesk::desk::users::store_kept_for;
+    use std::time::Duration;
+
+    let mut apps = vec![desk_app().await];
+    if let Some(url) = crate::helpers::fresh_postgres().await {
+        apps.push(
+            super::desk_app_with(|s| s.database_url = heatdesk::config::Secret::new(url)).await,
+        );
+    }
+    for (app, _fake) in apps {
+        let db = &app.state.db;
+        // This instance keeps sessions for an hour (so nothing below expires by time);
+        // the other one is another process on the same database.
+        let here = store_kept_for(db, Duration::from_secs(3600));
+        let elsewhere = store_kept_for(db, Duration::from_millis(200));
+        let agent = here.by_name("agent").await.unwrap().unwrap().0;
+        let now = Utc::now();
+        let open = |token: &'static str| {
+            let here = here.clone();
+            async move {
+                here.create_session(token, agent.id, "csrf", now, now + Days::hours(8))
+                    .await
+                    .unwrap();
+                assert!(here.session(token, now).await.unwrap().is_some(), "{token}");
+            }
+        };
+
+        // Signed out here: refused at once.
+        open("t-signed-out").await;
+        here.end_session("t-signed-out").await.unwrap();
+        assert_eq!(here.session("t-signed-out", now).await.unwrap(), None);
+
+        // Signed out on another instance: still known here until it is read again, which
+        // the other instance does after its kept time.
+        open("t-elsewhere").await;
+        assert!(elsewhere
+            .session("t-elsewhere", now)
+            .await
+            .unwrap()
+            .is_some());
+        here.end_session("t-elsewhere").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(elsewhere.session("t-elsewhere", now).await.unwrap(), None);
+
+        // An expired session is refused even while kept.
+        open("t-expiring").await;
+        let later = now + Days::hours(9);
+        assert_eq!(here.session("t-expiring", later).await.unwrap(), None);
+
+        // A new password and a disabled user end the user's sessions here at once.
+        open("t-password").await;
+        let hash = heatdesk::desk::users::hash_password("another-password").unwrap();
+        here.set_password(agent.id, &hash).await.unwrap();
+        assert_eq!(here.session("t-password", now).await.unwrap(), None);
+        open("t-disabled").await;
+        here.set_disabled(agent.id, true).await.unwrap();
+        assert_eq!(here.session("t-disabled", now).await.unwrap(), None);
+    }
+}
