@@ -82,6 +82,28 @@ const MESSAGES: [&str; 8] = [
     "上周申请的复供啥时候开阀",
 ];
 
+/// A mean hides the slow messages: each message of a long run timed on its own, the
+/// percentiles printed beside criterion's figures (measured, never asserted).
+fn percentiles(name: &str, engine: &Engine) {
+    const RUNS: usize = 40_000;
+    let mut took: Vec<std::time::Duration> = (0..RUNS)
+        .map(|i| {
+            let started = std::time::Instant::now();
+            black_box(engine.classify(black_box(MESSAGES[i % MESSAGES.len()])));
+            started.elapsed()
+        })
+        .collect();
+    took.sort_unstable();
+    let at = |q: f64| took[((RUNS as f64 * q) as usize).min(RUNS - 1)];
+    println!(
+        "classify/{name}: {RUNS} messages one by one: p50 {:?}  p90 {:?}  p99 {:?}  max {:?}",
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        took[RUNS - 1]
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let base = shipped();
     let big = synthetic(&base, 5000);
@@ -98,6 +120,7 @@ fn bench(c: &mut Criterion) {
             })
         });
         group.finish();
+        percentiles(name, &engine);
         let mut group = c.benchmark_group(format!("build/{name}"));
         group.sample_size(10);
         group.bench_function("index_and_model", |b| {
