@@ -1,5 +1,6 @@
 //! Turn locks of one instance on PostgreSQL, taken and released in batches on one
-//! connection of its own (`migrations/postgres/0021_turns_in_batches.sql`). A lock and an
+//! connection of its own (`heatdesk_turns`: `migrations/postgres/0021_turns_in_batches.sql`,
+//! its reads as of `0022_cheaper_plans.sql`). A lock and an
 //! unlock statement per turn, each on a connection of the turn's, were two of the five
 //! round trips a message cost, and kept a second pool of backends busy switching.
 //!

@@ -37,9 +37,14 @@ async fn agent_id(app: &TestApp, name: &str) -> i64 {
     app.state.users.by_name(name).await.unwrap().unwrap().0.id
 }
 
-/// The seeded data set; the expected figures are in the test below.
-pub async fn seed(app: &TestApp) {
-    let log = |when, channel: &str, intent: &str, decision: &str| ClassificationLog {
+/// A classification of the sample text at `when`.
+fn sample_log(
+    when: DateTime<Utc>,
+    channel: &str,
+    intent: &str,
+    decision: &str,
+) -> ClassificationLog {
+    ClassificationLog {
         at: when,
         channel: channel.to_owned(),
         text_masked: "sample".to_owned(),
@@ -49,7 +54,12 @@ pub async fn seed(app: &TestApp) {
         decision: decision.to_owned(),
         latency_us: 1000,
         catalog_version: "seed".to_owned(),
-    };
+    }
+}
+
+/// The seeded data set; the expected figures are in the test below.
+pub async fn seed(app: &TestApp) {
+    let log = sample_log;
     for c in [
         // 23:59:59 on 2 December, local: before the period.
         log(at(2, 15, 59, 59), "wechat", "not_warm", "answer"),
@@ -203,16 +213,8 @@ pub async fn seed(app: &TestApp) {
 #[tokio::test]
 async fn classifications_logged_at_once_are_each_counted_on_both_backends() {
     for (app, _fake) in apps().await {
-        let log = |h: u32, intent: &str, decision: &str| ClassificationLog {
-            at: at(3, h, 0, 0),
-            channel: "wechat".to_owned(),
-            text_masked: "sample".to_owned(),
-            intent: intent.to_owned(),
-            entry: None,
-            confidence: 0.9,
-            decision: decision.to_owned(),
-            latency_us: 1000,
-            catalog_version: "seed".to_owned(),
+        let log = |h: u32, intent: &str, decision: &str| {
+            sample_log(at(3, h, 0, 0), "wechat", intent, decision)
         };
         // 40 answers of one intent in one hour, 10 clarifications two hours later.
         let logs: Vec<_> = (0..50)

@@ -187,6 +187,17 @@ async fn a_finished_turn_writes_state_lines_and_forms_together_or_nothing() {
     }
 }
 
+/// A lock that must come within 5 s (`why` says which).
+async fn soon<T, E: std::fmt::Debug>(
+    lock: impl std::future::Future<Output = Result<T, E>>,
+    why: &str,
+) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(5), lock)
+        .await
+        .expect(why)
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_turn_lock_another_instance_holds_is_waited_for_without_holding_up_the_others() {
     let Some(url) = fresh_postgres().await else {
@@ -226,16 +237,10 @@ async fn a_turn_lock_another_instance_holds_is_waited_for_without_holding_up_the
     // A turn that ends without releasing (a panic, a cancelled request) lets go even so.
     let dropped = b.lock("x").await.unwrap();
     drop(dropped);
-    let again = tokio::time::timeout(std::time::Duration::from_secs(5), a.lock("x"))
-        .await
-        .expect("a dropped turn's lock is released")
-        .unwrap();
+    let again = soon(a.lock("x"), "a dropped turn's lock is released").await;
     again.release().await;
     // And the instance that dropped it takes it again too.
-    let mine = tokio::time::timeout(std::time::Duration::from_secs(5), b.lock("x"))
-        .await
-        .expect("taken again")
-        .unwrap();
+    let mine = soon(b.lock("x"), "taken again").await;
     mine.release().await;
 
     // A turn cancelled while its lock was being taken (its request gone): the lock taken
@@ -249,10 +254,7 @@ async fn a_turn_lock_another_instance_holds_is_waited_for_without_holding_up_the
     };
     assert!(cancelled, "cancelled before the lock came");
     drop(turn);
-    let other = tokio::time::timeout(std::time::Duration::from_secs(5), a.lock("y"))
-        .await
-        .expect("a lock taken for a cancelled turn is released")
-        .unwrap();
+    let other = soon(a.lock("y"), "a lock taken for a cancelled turn is released").await;
     other.release().await;
 }
 
