@@ -234,7 +234,7 @@ impl AppState {
     }
 
     pub fn desk_state(&self) -> DeskState {
-        DeskState {
+        DeskState::new(crate::desk::DeskParts {
             users: self.users.clone(),
             handoffs: self.handoffs.clone(),
             conversations: self.conversations.clone(),
@@ -257,7 +257,8 @@ impl AppState {
             incidents: self.incidents.clone(),
             compensation: self.compensation.clone(),
             meanwhile: self.meanwhile.clone(),
-        }
+            queue_lists: crate::desk::RenderedLists::default(),
+        })
     }
 
     /// What `/metrics` reads at scrape time.

@@ -18,6 +18,8 @@ mod queue;
 mod reports;
 pub mod users;
 
+pub use queue::RenderedLists;
+
 use std::sync::Arc;
 
 use axum::routing::get;
@@ -58,9 +60,27 @@ impl Default for DeskSettings {
     }
 }
 
-/// What the desk's pages work with, each handle built once by the application.
+/// What the desk's pages work with, each handle built once by the application. Every
+/// request's extractors clone it: one reference count, not one per handle.
 #[derive(Clone)]
-pub struct DeskState {
+pub struct DeskState(Arc<DeskParts>);
+
+impl DeskState {
+    pub fn new(parts: DeskParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for DeskState {
+    type Target = DeskParts;
+
+    fn deref(&self) -> &DeskParts {
+        &self.0
+    }
+}
+
+/// The handles a `DeskState` shares.
+pub struct DeskParts {
     pub users: Arc<dyn UserStore>,
     pub handoffs: Handoffs,
     pub conversations: Arc<dyn ConversationStore>,
@@ -88,6 +108,8 @@ pub struct DeskState {
     pub compensation: crate::compensation::Compensation,
     /// The standard reply shown after an interruption's data (what residents are told).
     pub meanwhile: crate::incident::Meanwhile,
+    /// Queue lists as last rendered, per agent's screen.
+    pub queue_lists: RenderedLists,
 }
 
 /// Every desk page and desk API, behind the CSRF guard and the error pages.

@@ -2,7 +2,9 @@
 //! suggested standard replies, and the actions (claim, release, transfer, reply, close).
 //! Screens stay current through `/desk/events` (server-sent events).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -10,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{DateTime, Utc};
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
@@ -22,7 +24,7 @@ use super::DeskState;
 use crate::domain::{Channel, EscalationReason};
 use crate::handoff::context::AccountState;
 use crate::handoff::local;
-use crate::handoff::{self, Handoff, Status};
+use crate::handoff::{self, Handoff, QueueView, Status};
 use crate::transcript::{Direction, TranscriptLine};
 
 pub fn router() -> Router<DeskState> {
@@ -92,7 +94,7 @@ fn reason(tr: &Tr<'_>, r: EscalationReason) -> String {
 }
 
 /// Which handoffs the queue shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Show {
     #[default]
@@ -203,17 +205,76 @@ fn list_src(show: Show, limit: i64) -> String {
     }
 }
 
+/// What a rendered list depends on besides the view: whose cards are "mine", the forms'
+/// anti-forgery token, the language, and which list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ListKey {
+    user: i64,
+    csrf: String,
+    locale: String,
+    show: Show,
+    limit: i64,
+}
+
+/// Lists rendered at most (agents × screens); past it, the old ones go.
+const RENDERED: usize = 256;
+
+/// The queue lists last rendered, each with the view it shows. Every open queue screen
+/// refetches its list on every desk event, and rendering fifty cards (their translations
+/// and escaping) costs more than reading the kept view: a list is rendered once per view
+/// and agent's screen. A list is never older than its view (`handoff::QueueViews`), and
+/// a card's age in minutes is at most that view's second late.
+#[derive(Clone, Default)]
+pub struct RenderedLists(Arc<Mutex<HashMap<ListKey, Rendered>>>);
+
+/// A list's HTML and the view it shows.
+type Rendered = (Arc<QueueView>, Arc<str>);
+
+impl RenderedLists {
+    fn get(&self, key: &ListKey, view: &Arc<QueueView>) -> Option<Arc<str>> {
+        let lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // The entry holds its view, so a pointer equal to it is that view.
+        let (shown, html) = lists.get(key)?;
+        Arc::ptr_eq(shown, view).then(|| html.clone())
+    }
+
+    fn put(&self, key: ListKey, view: Arc<QueueView>, html: Arc<str>) {
+        let mut lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if lists.len() >= RENDERED && !lists.contains_key(&key) {
+            lists.clear();
+        }
+        lists.insert(key, (view, html));
+    }
+}
+
 async fn queue_rows(state: &DeskState, desk: &Desk, q: &QueueQuery) -> Result<Markup, DeskError> {
-    let tr = Tr {
-        state,
-        locale: &desk.locale,
-    };
     let limit = q.limit();
     let view = state
         .handoffs
         .queue_view(q.show.filter(desk.user.id), limit)
         .await
         .map_err(DeskError::internal)?;
+    let key = ListKey {
+        user: desk.user.id,
+        csrf: desk.csrf.clone(),
+        locale: desk.locale.clone(),
+        show: q.show,
+        limit,
+    };
+    if let Some(html) = state.queue_lists.get(&key, &view) {
+        return Ok(PreEscaped(html.to_string()));
+    }
+    let html = render_rows(state, desk, q, &view);
+    state.queue_lists.put(key, view, Arc::from(html.0.as_str()));
+    Ok(html)
+}
+
+fn render_rows(state: &DeskState, desk: &Desk, q: &QueueQuery, view: &QueueView) -> Markup {
+    let tr = Tr {
+        state,
+        locale: &desk.locale,
+    };
+    let limit = q.limit();
     let waiting = view.waiting;
     let shown = view.cards.len() as i64;
     let more = (view.listed > shown && limit < MOST).then(|| {
@@ -229,7 +290,7 @@ async fn queue_rows(state: &DeskState, desk: &Desk, q: &QueueQuery) -> Result<Ma
             ),
         )
     });
-    Ok(html! {
+    html! {
         // desk.js puts the waiting count in the tab's title, seen from other tabs.
         p.summary data-waiting=(waiting) { (tr.ta("desk-queue-summary", &[("waiting", waiting.to_string()), ("total", view.open.to_string())])) }
         @if view.cards.is_empty() {
@@ -283,7 +344,7 @@ async fn queue_rows(state: &DeskState, desk: &Desk, q: &QueueQuery) -> Result<Ma
         @if let Some((href, label)) = more {
             p.more { a #more href=(href) { (label) } }
         }
-    })
+    }
 }
 
 /// The count stops at the cap: "99+" past it, as mail and chat apps say.

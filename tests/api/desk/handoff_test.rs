@@ -842,3 +842,44 @@ async fn a_kept_queue_view_is_read_again_after_a_desk_event_on_every_backend() {
         );
     }
 }
+
+#[tokio::test]
+async fn each_agent_reads_the_queue_list_made_for_their_session() {
+    let (app, fake) = desk_app().await;
+    let resident = Resident::new(&app.state, "o-lists-1");
+    fake.touch_user(&resident.user);
+    resident.says("转人工").await;
+    let id = handoff::store_for(&app.state.db).queue().await.unwrap()[0].id;
+    let agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let same_agent = DeskClient::login(&app, "agent", DEMO_PASSWORD).await;
+    let other = DeskClient::login(&app, "agent2", DEMO_PASSWORD).await;
+    let sessions = [&agent, &same_agent, &other];
+
+    // Read one after another from one kept view: each claim form carries its own session's
+    // token, never another's.
+    for _ in 0..2 {
+        for (i, me) in sessions.iter().enumerate() {
+            let list = me.page("/desk/queue/list").await;
+            assert!(list.contains(&format!("data-id=\"{id}\"")), "{list}");
+            for (j, them) in sessions.iter().enumerate() {
+                assert_eq!(
+                    list.contains(&them.csrf),
+                    i == j,
+                    "session {i} read {j}'s token"
+                );
+            }
+        }
+    }
+
+    // Claimed: only the claiming agent (in either session) is offered to open it.
+    let res = agent.post(&format!("/desk/handoffs/{id}/claim"), &[]).await;
+    assert_eq!(res.status(), 303);
+    let open = "class=\"button open\"";
+    for _ in 0..2 {
+        for me in [&other, &agent, &same_agent] {
+            let list = me.page("/desk/queue/list").await;
+            assert!(list.contains("data-status=\"claimed\""), "{list}");
+            assert_eq!(list.contains(open), me.cookie != other.cookie, "{list}");
+        }
+    }
+}
