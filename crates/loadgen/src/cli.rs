@@ -58,6 +58,11 @@ pub struct Args {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub connections: u32,
 
+    /// Messages per second at most, over all residents (WeChat traffic of a given size, for
+    /// reading --desk-page beside it, say) [default: as fast as the server answers].
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+
     /// Measured seconds after the warm-up [default: 10, or no limit with --messages alone].
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
@@ -247,6 +252,11 @@ fn plan(args: &Args) -> Result<Plan, String> {
             return Err("--max-error-rate must be between 0 and 1".into());
         }
     }
+    if let Some(rate) = args.rate {
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err("--rate must be a number of messages per second above 0".into());
+        }
+    }
     let to_usize = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
     Ok(Plan {
         urls,
@@ -256,6 +266,7 @@ fn plan(args: &Args) -> Result<Plan, String> {
         connections: to_usize(args.connections),
         duration,
         messages: args.messages,
+        rate: args.rate,
         warmup: seconds(args.warmup, "warmup")?,
         timeout: Duration::from_millis(args.timeout_ms),
         seed: args.seed.unwrap_or_else(rand::random),
@@ -337,6 +348,7 @@ pub async fn main(args: Args) -> ExitCode {
         seed: plan.seed,
         residents: plan.residents,
         connections: plan.connections,
+        rate: plan.rate,
         warmup: plan.warmup,
         measured: Duration::ZERO,
         desk: plan
@@ -476,6 +488,11 @@ mod tests {
         assert!(plan(&args(&["--url", "ftp://x/"])).is_err());
         assert!(plan(&args(&["--duration", "0"])).is_err());
         assert!(plan(&args(&["--max-error-rate", "2"])).is_err());
+        for rate in ["0", "-0.5", "inf", "NaN"] {
+            let rate = format!("--rate={rate}");
+            assert!(plan(&args(&[rate.as_str()])).is_err(), "{rate}");
+        }
+        assert!(plan(&args(&["--rate", "250"])).is_ok_and(|p| p.rate == Some(250.0)));
         assert!(Args::try_parse_from(["loadgen", "--token", "t", "--connections", "0"]).is_err());
         let safe = args(&[
             "--aes-key",

@@ -367,6 +367,9 @@ pub struct Report {
     pub openids: u64,
     /// Concurrent requests at most.
     pub connections: usize,
+    /// `--rate`: messages per second at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<f64>,
     /// Warm-up, not counted, seconds.
     pub warmup_s: f64,
     /// Measured period: from the end of the warm-up to the last measured answer, seconds.
@@ -431,6 +434,8 @@ pub struct RunInfo {
     pub residents: usize,
     /// Connections.
     pub connections: usize,
+    /// `--rate`.
+    pub rate: Option<f64>,
     /// Warm-up.
     pub warmup: Duration,
     /// Measured period.
@@ -468,6 +473,7 @@ impl Report {
             residents: info.residents,
             openids: stats.openids,
             connections: info.connections,
+            rate_limit: info.rate,
             warmup_s: round3(info.warmup.as_secs_f64()),
             duration_s: round3(secs),
             sent: stats.sent,
@@ -521,8 +527,16 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "loadgen: {} mode, {} residents ({} OpenIDs), {} connections, mix {}, seed {}",
-            self.mode, self.residents, self.openids, self.connections, self.mix, self.seed
+            "loadgen: {} mode, {} residents ({} OpenIDs), {} connections{}, mix {}, seed {}",
+            self.mode,
+            self.residents,
+            self.openids,
+            self.connections,
+            self.rate_limit
+                .map(|r| format!(", at most {r} messages/s"))
+                .unwrap_or_default(),
+            self.mix,
+            self.seed
         );
         if self.urls.len() > 1 {
             let _ = writeln!(
@@ -733,6 +747,7 @@ mod tests {
             seed: 1,
             residents: 10,
             connections: 2,
+            rate: None,
             warmup: Duration::from_secs(1),
             measured: Duration::from_secs(3),
             desk: None,
@@ -763,6 +778,7 @@ mod tests {
             seed: 7,
             residents: 10,
             connections: 4,
+            rate: None,
             warmup: Duration::from_secs(1),
             measured: Duration::from_secs(2),
             desk: None,

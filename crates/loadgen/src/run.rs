@@ -40,6 +40,8 @@ pub struct Plan {
     pub duration: Option<Duration>,
     /// Stop after this many measured messages.
     pub messages: Option<u64>,
+    /// Messages per second at most, over all residents.
+    pub rate: Option<f64>,
     /// Not counted, before the measured period.
     pub warmup: Duration,
     /// Per request, send to last byte.
@@ -181,6 +183,34 @@ struct Shared {
     stop: AtomicBool,
     next_msg_id: AtomicU64,
     last_done: Mutex<Option<Instant>>,
+    /// With `--rate`: when the next message may be sent.
+    pace: Option<Pace>,
+}
+
+/// Messages one after another at a fixed rate: each takes the next free moment. A server
+/// that falls behind is not sent a burst to catch up; the run just sends fewer.
+struct Pace {
+    every: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pace {
+    fn new(rate: f64) -> Self {
+        Self {
+            every: Duration::from_secs_f64(1.0 / rate),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let at = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let at = (*next).max(Instant::now());
+            *next = at + self.every;
+            at
+        };
+        tokio::time::sleep_until(at.into()).await;
+    }
 }
 
 impl Shared {
@@ -231,6 +261,7 @@ pub async fn run(plan: Plan, client: Client) -> Outcome {
         stop: AtomicBool::new(false),
         next_msg_id: AtomicU64::new(msg_id_base),
         last_done: Mutex::new(None),
+        pace: plan.rate.map(Pace::new),
         plan,
     });
     let mut desk = tokio::task::JoinSet::new();
@@ -322,6 +353,9 @@ async fn resident(shared: Arc<Shared>, n: usize) {
             let xml = plan.pusher.text_message(&openid, step, msg_id, timestamp);
             let push = plan.pusher.push(&openid, &xml, timestamp, &nonce, &random);
 
+            if let Some(pace) = &shared.pace {
+                pace.wait().await;
+            }
             let Ok(permit) = shared.permits.acquire().await else {
                 break 'scripts;
             };
@@ -549,6 +583,30 @@ fn describe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rate_spaces_every_sender_s_messages_out() {
+        // 1,000 a second: 60 messages from six senders take at least 59 ms, however many
+        // wait at once (a sleep never ends early; a fast machine cannot make this pass
+        // without the spacing).
+        let pace = Arc::new(Pace::new(1000.0));
+        let start = Instant::now();
+        let mut senders = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let pace = pace.clone();
+            senders.spawn(async move {
+                for _ in 0..10 {
+                    pace.wait().await;
+                }
+            });
+        }
+        while senders.join_next().await.is_some() {}
+        assert!(
+            start.elapsed() >= Duration::from_millis(59),
+            "{:?}",
+            start.elapsed()
+        );
+    }
 
     #[test]
     fn openids_are_ascii_and_distinct() {
