@@ -251,7 +251,12 @@ impl Engine {
     }
 
     fn score(&self, text: &str) -> Scores {
-        let x = self.vectorizer.transform(&self.analyzer.features(text));
+        // Analysed once: the model, the rules and the index all read these.
+        let canonical = self.analyzer.canonical(text);
+        let words = self.analyzer.words(&canonical);
+        let x = self
+            .vectorizer
+            .transform(&Analyzer::features_of(&canonical, &words));
         let n = self.classes.len();
         let mut probs = vec![0.0f32; n];
         let mut vetoed = vec![false; n];
@@ -259,7 +264,6 @@ impl Engine {
             probs[self.fallback] = 1.0;
         } else {
             self.model.logits_into(&x, &mut probs);
-            let canonical = self.analyzer.canonical(text);
             let matches = |re: &Regex| re.is_match(&canonical) || re.is_match(text);
             let mut ruled = vec![false; n];
             for (re, class) in &self.rules {
@@ -273,10 +277,13 @@ impl Engine {
             }
             softmax(&mut probs);
         }
-        let hits = self.index.search(text, HITS).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "index search failed; classifying with the model alone");
-            Vec::new()
-        });
+        let hits = self
+            .index
+            .search_analyzed(&canonical, &words, HITS)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "index search failed; classifying with the model alone");
+                Vec::new()
+            });
         let mut best_hit: Vec<Option<(usize, f32)>> = vec![None; n];
         let mut entry_hits: Vec<(usize, usize, f32)> = Vec::new();
         for hit in &hits {

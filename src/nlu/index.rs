@@ -39,15 +39,19 @@ impl ZhTokenizer {
         let canonical = self.analyzer.canonical(text);
         match self.view {
             View::Words => self.analyzer.words(&canonical),
-            View::Bigrams => {
-                let chars: Vec<char> = canonical.chars().filter(|c| c.is_alphanumeric()).collect();
-                if chars.len() == 1 {
-                    return vec![chars[0].to_string()];
-                }
-                chars.windows(2).map(|w| w.iter().collect()).collect()
-            }
+            View::Bigrams => bigrams(&canonical),
         }
     }
+}
+
+/// The character bigrams of canonical text's letters and digits (the one character of a
+/// text of one).
+fn bigrams(canonical: &str) -> Vec<String> {
+    let chars: Vec<char> = canonical.chars().filter(|c| c.is_alphanumeric()).collect();
+    if chars.len() == 1 {
+        return vec![chars[0].to_string()];
+    }
+    chars.windows(2).map(|w| w.iter().collect()).collect()
 }
 
 struct VecStream {
@@ -99,7 +103,6 @@ pub struct PhraseIndex {
     ords: Vec<Vec<u64>>,
     words: Field,
     grams: Field,
-    tokenizers: [ZhTokenizer; 2],
 }
 
 impl PhraseIndex {
@@ -155,18 +158,22 @@ impl PhraseIndex {
             ords,
             words,
             grams,
-            tokenizers,
         })
     }
 
-    /// The `limit` best-matching texts for `query`, best first.
-    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, IndexError> {
+    /// The `limit` best-matching texts for a query already made canonical and cut into
+    /// `words` (as the index's tokenizers cut the texts), best first.
+    pub fn search_analyzed(
+        &self,
+        canonical: &str,
+        words: &[String],
+        limit: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, tok) in [
-            (self.words, &self.tokenizers[0]),
-            (self.grams, &self.tokenizers[1]),
+        for (field, mut terms) in [
+            (self.words, words.to_vec()),
+            (self.grams, bigrams(canonical)),
         ] {
-            let mut terms = tok.terms(query);
             terms.sort();
             terms.dedup();
             for t in terms {

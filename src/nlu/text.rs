@@ -134,14 +134,20 @@ impl Analyzer {
     pub fn features(&self, text: &str) -> Vec<String> {
         let canonical = self.canonical(text);
         let words = self.words(&canonical);
+        Self::features_of(&canonical, &words)
+    }
+
+    /// `features` of a text already made canonical and cut into `words`: a message is
+    /// analysed once for the model, the rules and the index.
+    pub fn features_of(canonical: &str, words: &[String]) -> Vec<String> {
         let mut out = Vec::with_capacity(words.len() * 2 + canonical.len());
-        for w in &words {
+        for w in words {
             out.push(format!("w:{w}"));
         }
         for pair in words.windows(2) {
             out.push(format!("b:{}|{}", pair[0], pair[1]));
         }
-        let chars: Vec<char> = fold_digits(&canonical);
+        let chars: Vec<char> = fold_digits(canonical);
         for n in 1..=3 {
             for gram in chars.windows(n) {
                 let mut f = String::with_capacity(2 + 4 * n);
