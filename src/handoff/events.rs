@@ -40,6 +40,16 @@ impl DeskEvent {
         }
     }
 
+    /// Whether a queue card can change with it: a handoff's state, or its conversation
+    /// (the card shows the last words and the unread count). Work orders and complaint
+    /// cases are on screens of their own.
+    pub fn moves_queue(self) -> bool {
+        match self {
+            Self::Queue | Self::Conversation(_) => true,
+            Self::Orders | Self::Complaints | Self::ComplaintOverdue(_) => false,
+        }
+    }
+
     pub fn id(self) -> i64 {
         match self {
             Self::Conversation(id) | Self::ComplaintOverdue(id) => id,
@@ -65,7 +75,8 @@ pub struct Events {
     instance: Arc<str>,
     /// On PostgreSQL: where this instance's events queue for the other instances.
     remote: Arc<OnceLock<mpsc::UnboundedSender<DeskEvent>>>,
-    /// Events this process sent to its screens: what a kept view compares.
+    /// Events this process sent to its screens that can move a queue card: what a kept
+    /// queue view compares.
     seen: Arc<AtomicU64>,
 }
 
@@ -209,12 +220,15 @@ impl Events {
 
     /// To this process's screens, counted first so that a view read after it is new.
     fn send(&self, e: DeskEvent) {
-        self.seen.fetch_add(1, Ordering::SeqCst);
+        if e.moves_queue() {
+            self.seen.fetch_add(1, Ordering::SeqCst);
+        }
         // No screen open is not an error.
         let _ = self.tx.send(e);
     }
 
-    /// How many events this process has sent to its screens, its own and other instances'.
+    /// How many events that can move a queue card this process has sent to its screens,
+    /// its own and other instances'.
     pub fn seen(&self) -> u64 {
         self.seen.load(Ordering::SeqCst)
     }

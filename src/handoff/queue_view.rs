@@ -1,8 +1,9 @@
 //! The queue as the desk reads it. Every agent's queue screen refetches its list on every
 //! change anywhere in the queue, and in a cold snap hundreds of handoffs are open: the
-//! view is kept per filter and length and read again only after a desk event (a handoff
-//! opened, claimed, released or closed, a line added to a conversation: the events every
-//! change of a card already publishes, other instances' included) or after `FRESH`, for
+//! view is kept per filter and length and read again only after a desk event that can move
+//! a card (a handoff opened, claimed, released or closed, a line added to a conversation:
+//! the events every change of a card already publishes, other instances' included; not a
+//! work order's or a complaint's) or after `FRESH`, for
 //! changes that publish none (a resident binding an account while queued). However many
 //! events come, a caller waits for at most the read under way and the next one, which it
 //! shares with every caller that came meanwhile.
