@@ -9,6 +9,9 @@ use sqlx::Row;
 
 use crate::storage::Database;
 
+mod kept;
+pub use kept::KEPT_FOR;
+
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     #[error("database: {0}")]
@@ -207,9 +210,6 @@ pub trait UserStore: Send + Sync + std::fmt::Debug + 'static {
 
     async fn login_succeeded(&self, id: i64) -> Result<(), UserError>;
 }
-
-mod kept;
-pub use kept::KEPT_FOR;
 
 /// The users of `db`, their sessions kept in memory for `KEPT_FOR` after each lookup.
 pub fn store_for(db: &Database) -> std::sync::Arc<dyn UserStore> {
