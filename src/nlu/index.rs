@@ -1,14 +1,23 @@
 //! The tantivy index of the published phrasebook: one document per canonical question or
 //! paraphrase, searched with BM25 over Chinese words and over character bigrams (which
 //! survive typos the segmenter splits badly).
+//!
+//! tantivy builds the index and holds the postings; the search walks them itself
+//! (`top_texts`), ranking as tantivy's union of term queries does (a test holds the two
+//! to the same ranking). The index never changes after build, so what tantivy would set
+//! up on every query (each term's dictionary lookups and BM25 length table) is read once.
 
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy::{
+    doc, DocId, DocSet, Index, IndexReader, IndexWriter, InvertedIndexReader, ReloadPolicy, Score,
+    Searcher, SegmentReader, TERMINATED,
+};
 
 use super::text::Analyzer;
 
@@ -18,6 +27,12 @@ const GRAMS: &str = "zh_bigrams";
 #[derive(Debug, thiserror::Error)]
 #[error("phrasebook index: {0}")]
 pub struct IndexError(#[from] tantivy::TantivyError);
+
+impl From<std::io::Error> for IndexError {
+    fn from(e: std::io::Error) -> Self {
+        Self(e.into())
+    }
+}
 
 /// Which view of the text a tokenizer produces.
 #[derive(Clone, Copy)]
@@ -97,12 +112,163 @@ pub struct Hit {
     pub score: f32,
 }
 
-pub struct PhraseIndex {
-    reader: IndexReader,
-    /// Per segment, doc id → `ord`: read once, since the index never changes after build.
-    ords: Vec<Vec<u64>>,
-    words: Field,
-    grams: Field,
+/// The index; none when there is nothing to index (tantivy then writes no segment).
+pub struct PhraseIndex(Option<Segment>);
+
+/// The one segment of the index and what scoring it needs, read once at build: the index
+/// never changes afterwards.
+struct Segment {
+    /// Holds the segment's files open for the readers below.
+    _searcher: Searcher,
+    /// Doc id → `ord`: read once, since the index never changes after build.
+    ords: Vec<u64>,
+    words: FieldScoring,
+    grams: FieldScoring,
+    /// Texts in the index (BM25's N).
+    docs: u64,
+}
+
+/// What scoring a field needs.
+struct FieldScoring {
+    #[cfg_attr(not(test), allow(dead_code))]
+    field: Field,
+    inverted: Arc<InvertedIndexReader>,
+    norms: FieldNormReader,
+    /// BM25's length part per fieldnorm id, for this field's average length (tantivy's).
+    length_part: [Score; 256],
+    /// Each term's place in the postings, found without a dictionary walk per query.
+    terms: HashMap<String, TermInfo>,
+}
+
+/// tantivy's BM25 constants; the scores below are tantivy's, computed the same way.
+const K1: Score = 1.2;
+const B: Score = 0.75;
+
+fn idf(doc_freq: u64, docs: u64) -> Score {
+    let x = ((docs - doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5);
+    (1.0 + x).ln()
+}
+
+impl FieldScoring {
+    fn read(segment: &SegmentReader, field: Field) -> Result<Self, IndexError> {
+        let inverted = segment.inverted_index(field)?;
+        let norms = segment.get_fieldnorms_reader(field)?;
+        let average = inverted.total_num_tokens() as Score / segment.max_doc().max(1) as Score;
+        let mut length_part = [0.0; 256];
+        for (id, part) in length_part.iter_mut().enumerate() {
+            let norm = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
+            *part = K1 * (1.0 - B + B * norm / average);
+        }
+        let mut terms = HashMap::new();
+        let mut stream = inverted.terms().stream()?;
+        while stream.advance() {
+            let Ok(text) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            terms.insert(text.to_owned(), stream.value().clone());
+        }
+        Ok(Self {
+            field,
+            inverted,
+            norms,
+            length_part,
+            terms,
+        })
+    }
+}
+
+/// One query term's postings, walked in doc order.
+struct Cursor<'a> {
+    postings: SegmentPostings,
+    field: &'a FieldScoring,
+    /// idf × (k1 + 1).
+    weight: Score,
+}
+
+impl Cursor<'_> {
+    fn score(&self) -> Score {
+        let tf = self.postings.term_freq() as Score;
+        let id = self.field.norms.fieldnorm_id(self.postings.doc());
+        self.weight * (tf / (tf + self.field.length_part[id as usize]))
+    }
+}
+
+/// A kept hit; the greatest is the worst (lowest score, then latest doc), so a max-heap
+/// has the one to drop on top.
+#[derive(PartialEq)]
+struct Kept {
+    score: Score,
+    doc: DocId,
+}
+
+impl Eq for Kept {}
+
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .score
+            .total_cmp(&self.score)
+            .then(self.doc.cmp(&other.doc))
+    }
+}
+
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Texts scored together: a window of doc ids, as tantivy's union buffers them.
+const WINDOW: usize = 4096;
+
+/// The `limit` best texts by the sum of their terms' BM25 scores, best first, ties to the
+/// earlier text: what tantivy's union of term queries returns, without its per-query
+/// set-up (a BM25 table per term, two dictionary lookups per term) that made up most of
+/// a short message's time. A window of texts at a time, each term adding to the texts it
+/// has in the window in query order, so a text's score is always summed the same way.
+fn top_texts(mut cursors: Vec<Cursor<'_>>, limit: usize) -> Vec<Kept> {
+    let mut kept: BinaryHeap<Kept> = BinaryHeap::with_capacity(limit + 1);
+    if limit == 0 {
+        return Vec::new();
+    }
+    let mut sums = vec![0.0 as Score; WINDOW];
+    let mut seen = [0u64; WINDOW / 64];
+    loop {
+        let start = cursors
+            .iter()
+            .map(|c| c.postings.doc())
+            .min()
+            .unwrap_or(TERMINATED);
+        if start == TERMINATED {
+            break;
+        }
+        let end = start.saturating_add(WINDOW as DocId);
+        for c in &mut cursors {
+            while c.postings.doc() < end {
+                let at = (c.postings.doc() - start) as usize;
+                sums[at] += c.score();
+                seen[at / 64] |= 1 << (at % 64);
+                c.postings.advance();
+            }
+        }
+        for (word, bits) in seen.iter_mut().enumerate() {
+            while *bits != 0 {
+                let at = word * 64 + bits.trailing_zeros() as usize;
+                *bits &= *bits - 1;
+                let hit = Kept {
+                    score: std::mem::take(&mut sums[at]),
+                    doc: start + at as DocId,
+                };
+                if kept.len() < limit {
+                    kept.push(hit);
+                } else if kept.peek().is_some_and(|worst| hit < *worst) {
+                    kept.pop();
+                    kept.push(hit);
+                }
+            }
+        }
+    }
+    kept.into_sorted_vec()
 }
 
 impl PhraseIndex {
@@ -140,25 +306,38 @@ impl PhraseIndex {
             writer.add_document(doc!(words => text, grams => text, ord => i as u64))?;
         }
         writer.commit()?;
+        // One segment: the statistics and bounds below are then the whole index's.
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+        writer.wait_merging_threads()?;
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let mut ords = Vec::new();
-        for segment in reader.searcher().segment_readers() {
-            let column = segment.fast_fields().u64("ord")?;
-            ords.push(
-                (0..segment.max_doc())
-                    .map(|d| column.first(d).unwrap_or_default())
-                    .collect(),
-            );
-        }
-        Ok(Self {
-            reader,
+        let searcher = reader.searcher();
+        let segment = match searcher.segment_readers() {
+            [] => return Ok(Self(None)),
+            [one] => one.clone(),
+            more => {
+                return Err(IndexError(tantivy::TantivyError::InternalError(format!(
+                    "{} segments after merging into one",
+                    more.len()
+                ))))
+            }
+        };
+        let column = segment.fast_fields().u64("ord")?;
+        let ords = (0..segment.max_doc())
+            .map(|d| column.first(d).unwrap_or_default())
+            .collect();
+        Ok(Self(Some(Segment {
             ords,
-            words,
-            grams,
-        })
+            words: FieldScoring::read(&segment, words)?,
+            grams: FieldScoring::read(&segment, grams)?,
+            docs: u64::from(segment.max_doc()),
+            _searcher: searcher,
+        })))
     }
 
     /// The `limit` best-matching texts for a query already made canonical and cut into
@@ -169,35 +348,45 @@ impl PhraseIndex {
         words: &[String],
         limit: usize,
     ) -> Result<Vec<Hit>, IndexError> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let Some(index) = &self.0 else {
+            return Ok(Vec::new());
+        };
+        let mut cursors = Vec::new();
         for (field, mut terms) in [
-            (self.words, words.to_vec()),
-            (self.grams, bigrams(canonical)),
+            (&index.words, words.to_vec()),
+            (&index.grams, bigrams(canonical)),
         ] {
             terms.sort();
             terms.dedup();
             for t in terms {
-                let term = Term::from_field_text(field, &t);
-                clauses.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                ));
+                // A term no text has scores nothing.
+                let Some(info) = field.terms.get(&t) else {
+                    continue;
+                };
+                let weight = idf(u64::from(info.doc_freq), index.docs) * (1.0 + K1);
+                let postings = field
+                    .inverted
+                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                cursors.push(Cursor {
+                    postings,
+                    field,
+                    weight,
+                });
             }
         }
-        if clauses.is_empty() {
-            return Ok(Vec::new());
-        }
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit))?;
-        Ok(top
+        Ok(top_texts(cursors, limit)
             .into_iter()
-            .filter_map(|(score, addr)| {
-                let ord = *self
-                    .ords
-                    .get(addr.segment_ord as usize)?
-                    .get(addr.doc_id as usize)?;
-                Some(Hit { ord, score })
+            .filter_map(|kept| {
+                let ord = *index.ords.get(kept.doc as usize)?;
+                Some(Hit {
+                    ord,
+                    score: kept.score,
+                })
             })
             .collect())
     }
 }
+
+#[cfg(test)]
+#[path = "index_tests.rs"]
+mod tests;
