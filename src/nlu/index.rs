@@ -227,10 +227,10 @@ const WINDOW: usize = 4096;
 /// a short message's time. A window of texts at a time, each term adding to the texts it
 /// has in the window in query order, so a text's score is always summed the same way.
 fn top_texts(mut cursors: Vec<Cursor<'_>>, limit: usize) -> Vec<Kept> {
-    let mut kept: BinaryHeap<Kept> = BinaryHeap::with_capacity(limit + 1);
     if limit == 0 {
         return Vec::new();
     }
+    let mut kept: BinaryHeap<Kept> = BinaryHeap::with_capacity(limit + 1);
     let mut sums = vec![0.0 as Score; WINDOW];
     let mut seen = [0u64; WINDOW / 64];
     loop {
@@ -306,7 +306,7 @@ impl PhraseIndex {
             writer.add_document(doc!(words => text, grams => text, ord => i as u64))?;
         }
         writer.commit()?;
-        // One segment: the statistics and bounds below are then the whole index's.
+        // One segment: its counts (texts, each term's texts, lengths) are the index's.
         let segments = index.searchable_segment_ids()?;
         if segments.len() > 1 {
             writer.merge(&segments).wait()?;
