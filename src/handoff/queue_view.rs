@@ -3,10 +3,10 @@
 //! view is kept per filter and length and read again only after a desk event that can move
 //! a card (a handoff opened, claimed, released or closed, a line added to a conversation:
 //! the events every change of a card already publishes, other instances' included; not a
-//! work order's or a complaint's) or after `FRESH`, for
-//! changes that publish none (a resident binding an account while queued). However many
-//! events come, a caller waits for at most the read under way and the next one, which it
-//! shares with every caller that came meanwhile.
+//! work order's or a complaint's) or after `FRESH`, for changes that publish none (a
+//! resident binding an account while queued). However many events come, a caller waits
+//! for at most the read under way and the next one, which it shares with every caller that
+//! came meanwhile.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

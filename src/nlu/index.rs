@@ -4,19 +4,19 @@
 //!
 //! tantivy builds the index and holds the postings; the search walks them itself
 //! (`top_texts`), ranking as tantivy's union of term queries does (a test holds the two
-//! to the same ranking). The index never changes after build, so what tantivy would set
-//! up on every query (each term's dictionary lookups and BM25 length table) is read once.
+//! to the same ranking). The index never changes after build, so BM25's length table,
+//! which tantivy builds again for every term of every query, is computed once.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings, TermInfo};
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{
     doc, DocId, DocSet, Index, IndexReader, IndexWriter, InvertedIndexReader, ReloadPolicy, Score,
-    Searcher, SegmentReader, TERMINATED,
+    Searcher, SegmentReader, Term, TERMINATED,
 };
 
 use super::text::Analyzer;
@@ -130,14 +130,11 @@ struct Segment {
 
 /// What scoring a field needs.
 struct FieldScoring {
-    #[cfg_attr(not(test), allow(dead_code))]
     field: Field,
     inverted: Arc<InvertedIndexReader>,
     norms: FieldNormReader,
     /// BM25's length part per fieldnorm id, for this field's average length (tantivy's).
     length_part: [Score; 256],
-    /// Each term's place in the postings, found without a dictionary walk per query.
-    terms: HashMap<String, TermInfo>,
 }
 
 /// tantivy's BM25 constants; the scores below are tantivy's, computed the same way.
@@ -159,20 +156,11 @@ impl FieldScoring {
             let norm = FieldNormReader::id_to_fieldnorm(id as u8) as Score;
             *part = K1 * (1.0 - B + B * norm / average);
         }
-        let mut terms = HashMap::new();
-        let mut stream = inverted.terms().stream()?;
-        while stream.advance() {
-            let Ok(text) = std::str::from_utf8(stream.key()) else {
-                continue;
-            };
-            terms.insert(text.to_owned(), stream.value().clone());
-        }
         Ok(Self {
             field,
             inverted,
             norms,
             length_part,
-            terms,
         })
     }
 }
@@ -359,14 +347,15 @@ impl PhraseIndex {
             terms.sort();
             terms.dedup();
             for t in terms {
+                let term = Term::from_field_text(field.field, &t);
                 // A term no text has scores nothing.
-                let Some(info) = field.terms.get(&t) else {
+                let Some(info) = field.inverted.get_term_info(&term)? else {
                     continue;
                 };
                 let weight = idf(u64::from(info.doc_freq), index.docs) * (1.0 + K1);
                 let postings = field
                     .inverted
-                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                    .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
                 cursors.push(Cursor {
                     postings,
                     field,
