@@ -176,7 +176,9 @@ async fn queue_screen(
                 }
             }
         }
-        section #queue data-live="queue" data-src=(list_src(show, q.limit())) { (list) }
+        // What residents' messages do may reach the list this late: desk.js refetches after it.
+        section #queue data-live="queue" data-src=(list_src(show, q.limit()))
+            data-words-lag=(handoff::WORDS_LAG.as_millis()) { (list) }
     };
     Ok(layout(
         state,

@@ -78,6 +78,31 @@ pub struct Events {
     /// Events this process sent to its screens that can move a queue card: what a kept
     /// queue view compares.
     seen: Arc<AtomicU64>,
+    /// Of those, the ones every view read after them must show (`Seen::strict`).
+    seen_strict: Arc<AtomicU64>,
+}
+
+/// How many events that can move a queue card a process had sent to its screens at some
+/// moment: all of them, and the strict ones among them: a handoff's state changed by
+/// someone at the desk (claimed, released, transferred, answered, closed), and every
+/// change of state another instance relays. The rest (a resident's line, a handoff a
+/// resident's message opened) may reach a screen a moment late (`QueueViews`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Seen {
+    pub all: u64,
+    pub strict: u64,
+}
+
+impl Seen {
+    /// Whether a view read after `self` was counted includes every event of `before`.
+    pub fn covers(self, before: Seen) -> bool {
+        self.all >= before.all
+    }
+
+    /// Whether it includes every strict event of `before`.
+    pub fn covers_strict(self, before: Seen) -> bool {
+        self.strict >= before.strict
+    }
 }
 
 /// A notification's payload: the events an instance published since its last one.
@@ -141,6 +166,7 @@ impl Default for Events {
             instance: crate::domain::random_token().into(),
             remote: Arc::new(OnceLock::new()),
             seen: Arc::new(AtomicU64::new(0)),
+            seen_strict: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -176,7 +202,7 @@ impl Events {
                         Ok(l) => {
                             listener = l;
                             // Missed events while away: every screen refetches.
-                            me.send(DeskEvent::Queue);
+                            me.send(DeskEvent::Queue, true);
                             break;
                         }
                         Err(e) => tracing::warn!(error = %e, "desk event relay still down"),
@@ -195,8 +221,9 @@ impl Events {
             };
             match serde_json::from_str::<Relayed>(n.payload()) {
                 Ok(r) if *r.from != *self.instance => {
+                    // Whoever caused them, they are strict here: the payload does not say.
                     for e in r.events() {
-                        self.send(e);
+                        self.send(e, true);
                     }
                 }
                 Ok(_) => {}
@@ -219,8 +246,12 @@ impl Events {
     }
 
     /// To this process's screens, counted first so that a view read after it is new.
-    fn send(&self, e: DeskEvent) {
+    /// `strict`: a change of a handoff's state that every later view must show.
+    fn send(&self, e: DeskEvent, strict: bool) {
         if e.moves_queue() {
+            if strict && e == DeskEvent::Queue {
+                self.seen_strict.fetch_add(1, Ordering::SeqCst);
+            }
             self.seen.fetch_add(1, Ordering::SeqCst);
         }
         // No screen open is not an error.
@@ -228,13 +259,29 @@ impl Events {
     }
 
     /// How many events that can move a queue card this process has sent to its screens,
-    /// its own and other instances'.
-    pub fn seen(&self) -> u64 {
-        self.seen.load(Ordering::SeqCst)
+    /// its own and other instances'. Each is counted after what it tells of was committed,
+    /// so a read that begins after this call sees all of them.
+    pub fn seen(&self) -> Seen {
+        Seen {
+            all: self.seen.load(Ordering::SeqCst),
+            strict: self.seen_strict.load(Ordering::SeqCst),
+        }
     }
 
+    /// A change made at the desk, or by the service itself.
     pub fn publish(&self, e: DeskEvent) {
-        self.send(e);
+        self.publish_as(e, true);
+    }
+
+    /// A change a resident's message made (a line, a handoff opened): this instance's
+    /// queue screens may show it up to `WORDS_LAG` late. Other instances take it as any
+    /// event of its kind.
+    pub fn publish_from_resident(&self, e: DeskEvent) {
+        self.publish_as(e, false);
+    }
+
+    fn publish_as(&self, e: DeskEvent, strict: bool) {
+        self.send(e, strict);
         if let Some(remote) = self.remote.get() {
             // The notifying task ends only with the process.
             let _ = remote.send(e);

@@ -110,7 +110,7 @@ impl Handoffs {
                 at,
             })
             .await?;
-        self.events.publish(DeskEvent::Queue);
+        self.events.publish_from_resident(DeskEvent::Queue);
         if !opened.created {
             return Ok(None);
         }
@@ -149,10 +149,13 @@ impl Handoffs {
         Ok(Some(text))
     }
 
-    /// A resident's message reached an open handoff: the screens showing it refresh.
+    /// A resident's message reached an open handoff: the screens showing it refresh. It
+    /// changes the card's last words and unread count, not the handoff's state: queue
+    /// screens take it as a conversation's line, which may reach them a moment late
+    /// (`QueueViews`).
     pub fn resident_wrote(&self, handoff: i64) {
-        self.events.publish(DeskEvent::Conversation(handoff));
-        self.events.publish(DeskEvent::Queue);
+        self.events
+            .publish_from_resident(DeskEvent::Conversation(handoff));
     }
 
     /// Sends `text` to the handoff's resident as a customer-service message and records it in

@@ -16,9 +16,9 @@ pub mod context;
 pub mod lifecycle;
 
 pub use crate::transcript::{Snapshot, Understood};
-pub use events::{DeskEvent, Events};
+pub use events::{DeskEvent, Events, Seen};
 pub use lifecycle::{local, Handoffs, Window, NOTE};
-pub use queue_view::QueueViews;
+pub use queue_view::{QueueViews, WORDS_LAG};
 pub use settings::{HandoffSettings, OpeningHours};
 pub use store::{
     store_for, Handoff, HandoffError, HandoffStats, HandoffStore, NewHandoff, Opened, QueueCard,

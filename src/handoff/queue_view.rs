@@ -1,12 +1,20 @@
 //! The queue as the desk reads it. Every agent's queue screen refetches its list on every
 //! change anywhere in the queue, and in a cold snap hundreds of handoffs are open: the
 //! view is kept per filter and length and read again only after a desk event that can move
-//! a card (a handoff opened, claimed, released or closed, a line added to a conversation:
-//! the events every change of a card already publishes, other instances' included; not a
-//! work order's or a complaint's) or after `FRESH`, for changes that publish none (a
-//! resident binding an account while queued). However many events come, a caller waits
-//! for at most the read under way and the next one, which it shares with every caller that
-//! came meanwhile.
+//! a card (a handoff opened, claimed, released, answered or closed, a line added to a
+//! conversation: the events every change of a card already publishes, other instances'
+//! included; not a work order's or a complaint's) or after `FRESH`, for changes that
+//! publish none (a resident binding an account while queued). However many events come, a
+//! caller waits for at most the read under way and the next one, which it shares with
+//! every caller that came meanwhile.
+//!
+//! A change of a handoff's state made at the desk is in every view read after it: an agent
+//! who claimed a card never sees it claimable (`Seen::strict`). What residents' messages
+//! do (a line: the card's last words and unread count; a handoff opened) may be shown up
+//! to `WORDS_LAG` late: in a cold snap queued residents write hundreds of lines a second and
+//! open dozens of handoffs, and a read for each would make every screen wait on the
+//! database. Screens refetch a little more than `WORDS_LAG` after such events stop
+//! (desk.js), so what they end with includes them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,10 +23,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::store::{HandoffError, HandoffStore, QueueFilter, QueueView};
-use super::Events;
+use super::{Events, Seen};
 
 /// How long a view read without an event since is shown.
 const FRESH: Duration = Duration::from_secs(1);
+/// How late a resident's words may reach a card.
+pub const WORDS_LAG: Duration = Duration::from_millis(250);
 /// Views kept at most (filters × agents × lengths); past it, the old ones go.
 const KEPT: usize = 256;
 
@@ -27,7 +37,8 @@ type Key = (QueueFilter, i64);
 #[derive(Debug)]
 struct Read {
     /// `Events::seen` when the read began: the view includes every event up to it.
-    seen: u64,
+    seen: Seen,
+    /// When the read began.
     at: Instant,
     view: Arc<QueueView>,
 }
@@ -39,20 +50,23 @@ type Slot = Arc<AsyncMutex<Option<Read>>>;
 pub struct QueueViews {
     slots: Arc<Mutex<HashMap<Key, Slot>>>,
     fresh: Duration,
+    lag: Duration,
 }
 
 impl Default for QueueViews {
     fn default() -> Self {
-        Self::kept_for(FRESH)
+        Self::kept_for(FRESH, WORDS_LAG)
     }
 }
 
 impl QueueViews {
-    /// Views shown for up to `fresh` while no event comes.
-    pub fn kept_for(fresh: Duration) -> Self {
+    /// Views shown for up to `fresh` while no event comes, and for up to `lag` after
+    /// events that are not strict.
+    pub fn kept_for(fresh: Duration, lag: Duration) -> Self {
         Self {
             slots: Arc::default(),
             fresh,
+            lag,
         }
     }
 
@@ -71,16 +85,19 @@ impl QueueViews {
         let slot = self.slot((filter, limit));
         let mut held = slot.lock().await;
         if let Some(r) = held.as_ref() {
-            if r.seen >= wanted && r.at.elapsed() < self.fresh {
+            let age = r.at.elapsed();
+            let current = r.seen.covers(wanted) || (r.seen.covers_strict(wanted) && age < self.lag);
+            if current && age < self.fresh {
                 return Ok(r.view.clone());
             }
         }
         // Counted before the database is read: an event during the read leaves it old.
         let seen = events.seen();
+        let at = Instant::now();
         let view = Arc::new(store.queue_view(filter, limit).await?);
         *held = Some(Read {
             seen,
-            at: Instant::now(),
+            at,
             view: view.clone(),
         });
         Ok(view)

@@ -22,14 +22,34 @@
     });
   }
 
+  // The server may show what residents' messages did (a line on a card, a handoff they
+  // opened) up to data-words-lag late. So the list is fetched again once such events
+  // pause, a little later than that, and at least every second while they do not; a
+  // "queue" event (possibly an agent's doing, shown at once) is also fetched right away
+  // when it starts a burst. In a cold snap that is two fetches a second, not hundreds.
+  var settleTimer = null, settleDue = 0;
+  function queueChanged(atOnce) {
+    var list = document.querySelector('[data-live="queue"]');
+    if (!list) return;
+    var now = Date.now();
+    if (settleTimer === null) {
+      settleDue = now + 1000;
+      if (atOnce) live("queue");
+    }
+    clearTimeout(settleTimer);
+    var quiet = (Number(list.dataset.wordsLag) || 0) + 150;
+    settleTimer = setTimeout(function () { settleTimer = null; live("queue"); },
+      Math.max(0, Math.min(quiet, settleDue - now)));
+  }
+
   function connect() {
     if (!window.EventSource || !document.querySelector("[data-live]")) return;
     var es = new EventSource("/desk/events");
-    es.addEventListener("queue", function () { live("queue"); });
+    es.addEventListener("queue", function () { queueChanged(true); });
     es.addEventListener("orders", function () { live("orders"); });
     es.addEventListener("complaints", function () { live("complaints"); });
     es.addEventListener("complaint_overdue", function () { live("complaints"); });
-    es.addEventListener("conversation", function (e) { live("conversation", e.data); });
+    es.addEventListener("conversation", function (e) { live("conversation", e.data); queueChanged(false); });
     es.addEventListener("lagged", function () { live("queue"); live("orders"); live("conversation"); live("complaints"); });
     es.addEventListener("open", function () { document.body.dataset.live = "connected"; });
   }

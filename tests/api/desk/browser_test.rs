@@ -132,6 +132,10 @@ async fn an_agent_answers_a_handoff_live_and_the_resident_rates_it() {
     let title = b.client().title().await.unwrap();
     assert!(title.starts_with("(1) "), "{title}");
     b.screenshot("desk-queue").await;
+    // What the resident writes while waiting reaches the card (its last words) unreloaded.
+    resident.says("还在等吗").await;
+    b.wait_for_text(".handoff[data-status=waiting]", "还在等吗", LIVE)
+        .await;
 
     b.click(".handoff[data-status=waiting] button.claim").await;
     b.wait_for("#transcript", LIVE).await;
