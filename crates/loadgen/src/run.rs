@@ -202,14 +202,18 @@ impl Pace {
         }
     }
 
-    async fn wait(&self) {
+    /// Until this sender's moment, or the run's `end` if that comes first: with many
+    /// senders and a low rate the last moments taken lie far past it, and the run ends on
+    /// time all the same.
+    async fn wait(&self, end: Option<Instant>) {
         let at = {
             let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
             let at = (*next).max(Instant::now());
             *next = at + self.every;
             at
         };
-        tokio::time::sleep_until(at.into()).await;
+        let until = end.map_or(at, |end| at.min(end));
+        tokio::time::sleep_until(until.into()).await;
     }
 }
 
@@ -354,7 +358,7 @@ async fn resident(shared: Arc<Shared>, n: usize) {
             let push = plan.pusher.push(&openid, &xml, timestamp, &nonce, &random);
 
             if let Some(pace) = &shared.pace {
-                pace.wait().await;
+                pace.wait(shared.end).await;
             }
             let Ok(permit) = shared.permits.acquire().await else {
                 break 'scripts;
@@ -596,13 +600,33 @@ mod tests {
             let pace = pace.clone();
             senders.spawn(async move {
                 for _ in 0..10 {
-                    pace.wait().await;
+                    pace.wait(None).await;
                 }
             });
         }
         while senders.join_next().await.is_some() {}
         assert!(
             start.elapsed() >= Duration::from_millis(59),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_low_rate_does_not_hold_the_run_past_its_end() {
+        // One a second from 50 senders: the last moment taken is 49 s away; every sender
+        // is let go at the end, 50 ms from now.
+        let pace = Arc::new(Pace::new(1.0));
+        let start = Instant::now();
+        let end = Some(start + Duration::from_millis(50));
+        let mut senders = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let pace = pace.clone();
+            senders.spawn(async move { pace.wait(end).await });
+        }
+        while senders.join_next().await.is_some() {}
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
             "{:?}",
             start.elapsed()
         );
