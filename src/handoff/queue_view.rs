@@ -27,7 +27,7 @@ use super::{Events, Seen};
 
 /// How long a view read without an event since is shown.
 const FRESH: Duration = Duration::from_secs(1);
-/// How late a resident's words may reach a card.
+/// How late what residents' messages do (their words, a handoff opened) may reach a card.
 pub const WORDS_LAG: Duration = Duration::from_millis(250);
 /// Views kept at most (filters × agents × lengths); past it, the old ones go.
 const KEPT: usize = 256;
