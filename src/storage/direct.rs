@@ -163,6 +163,11 @@ impl Direct {
         }))
     }
 
+    /// The file these connections open.
+    pub fn path(&self) -> &Path {
+        &self.0.path
+    }
+
     /// Runs `f` on a reading connection of this file, on the calling thread; `None` when it
     /// could not: the caller then uses the pool.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {

@@ -154,6 +154,10 @@ async fn retry_records_stay_bounded_under_a_long_run() {
             .unwrap(),
         );
         stores.claim(&keep, Duration::from_secs(600)).await.unwrap();
+        stores
+            .complete(&keep, &Outcome::Empty, Duration::from_secs(600))
+            .await
+            .unwrap();
         let purger = stores.spawn_purger(Duration::from_millis(50));
         for n in 0..1500u64 {
             let xml = CallbackClient::text_message("o-long", "hi", n + 10, 1_700_000_000);

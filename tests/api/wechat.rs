@@ -284,3 +284,66 @@ async fn retries_and_tokens_are_shared_through_the_database() {
         assert!(b.load("wx1").await.unwrap().is_none(), "{backend:?}");
     }
 }
+
+/// On SQLite one process serves the file: a push is claimed in memory, without waiting for
+/// the writer, and its record is written once, with its outcome. A retry still finds the
+/// outcome, in this process and in the next one, and an expired record is a new push.
+#[tokio::test]
+async fn on_sqlite_a_claim_waits_for_no_write_and_the_next_process_finds_the_outcome() {
+    use wechat_mp::dedup::{Claim, DedupKey, DedupStore, Outcome};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/d.db", dir.path().display());
+    let key_of = |n: u64| {
+        let xml = CallbackClient::text_message("o-one", "hi", n, 1_700_000_000);
+        DedupKey::of(&wechat_mp::Update::from_xml(xml.as_bytes()).unwrap())
+    };
+    let (ttl, outcome) = (
+        Duration::from_secs(60),
+        Outcome::Reply("<xml>r</xml>".into()),
+    );
+    {
+        let db = heatdesk::storage::Database::open(&url).await.unwrap();
+        let stores = heatdesk::wechat::DbStores::new(db.clone());
+        // Held writer: a claim that wrote (or waited for a write) would not come back.
+        let held = db.direct().unwrap().pause().await.unwrap();
+        let claimed = tokio::time::timeout(Duration::from_secs(5), stores.claim(&key_of(1), ttl))
+            .await
+            .expect("a claim does not wait for the writer");
+        assert_eq!(claimed.unwrap(), Claim::Fresh);
+        assert_eq!(stores.claim(&key_of(1), ttl).await.unwrap(), Claim::Pending);
+        drop(held);
+        assert_eq!(
+            stores.retry_records().await.unwrap(),
+            0,
+            "a claim writes nothing"
+        );
+        stores.complete(&key_of(1), &outcome, ttl).await.unwrap();
+        assert_eq!(
+            stores.claim(&key_of(1), ttl).await.unwrap(),
+            Claim::Done(outcome.clone())
+        );
+        // Completed with a life so short that it is over before the next process starts.
+        assert_eq!(stores.claim(&key_of(2), ttl).await.unwrap(), Claim::Fresh);
+        stores
+            .complete(&key_of(2), &Outcome::Empty, Duration::from_millis(1))
+            .await
+            .unwrap();
+        assert_eq!(stores.retry_records().await.unwrap(), 2);
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The next process on the file: it never saw these pushes.
+    let stores =
+        heatdesk::wechat::DbStores::new(heatdesk::storage::Database::open(&url).await.unwrap());
+    assert_eq!(
+        stores.claim(&key_of(1), ttl).await.unwrap(),
+        Claim::Done(outcome),
+        "a retry after a restart gets the first attempt's answer"
+    );
+    assert_eq!(
+        stores.claim(&key_of(2), ttl).await.unwrap(),
+        Claim::Fresh,
+        "an expired record is a new push"
+    );
+    assert_eq!(stores.claim(&key_of(3), ttl).await.unwrap(), Claim::Fresh);
+}
