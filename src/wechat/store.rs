@@ -198,9 +198,14 @@ impl InFlight {
         }
     }
 
-    fn extend(&self, key: &str, until: Instant) {
-        if let Some(t) = self.running().get_mut(key) {
-            *t = until;
+    /// `false` when `key` is not running here (its claim was taken over in the file).
+    fn extend(&self, key: &str, until: Instant) -> bool {
+        match self.running().get_mut(key) {
+            Some(t) => {
+                *t = until;
+                true
+            }
+            None => false,
         }
     }
 
@@ -574,7 +579,10 @@ impl DedupStore for DbStores {
 
     async fn renew(&self, key: &DedupKey, lease: Duration) -> Result<(), StoreError> {
         if let Some(in_flight) = &self.in_flight {
-            in_flight.extend(key.as_str(), Instant::now() + lease);
+            // A claim made here has no row to renew.
+            if in_flight.extend(key.as_str(), Instant::now() + lease) {
+                return Ok(());
+            }
         }
         let until = now_ms().saturating_add(ttl_ms(lease));
         let sql = "UPDATE wechat_dedup SET lease_until = $1 WHERE key = $2 AND outcome IS NULL";

@@ -330,6 +330,18 @@ async fn on_sqlite_a_claim_waits_for_no_write_and_the_next_process_finds_the_out
             .await
             .unwrap();
         assert_eq!(stores.retry_records().await.unwrap(), 2);
+        // A claim an older heatdesk wrote before it died: pending, its lease run out.
+        let heatdesk::storage::Database::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        sqlx::query("INSERT INTO wechat_dedup (key, outcome, expires_at, lease_until) VALUES ($1, NULL, $2, $3)")
+            .bind(key_of(4).as_str())
+            .bind(now + 60_000)
+            .bind(now - 1)
+            .execute(pool)
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
     // The next process on the file: it never saw these pushes.
@@ -346,4 +358,20 @@ async fn on_sqlite_a_claim_waits_for_no_write_and_the_next_process_finds_the_out
         "an expired record is a new push"
     );
     assert_eq!(stores.claim(&key_of(3), ttl).await.unwrap(), Claim::Fresh);
+    // The dead attempt's push: a retry waits, then takes it over and answers it once.
+    assert_eq!(stores.claim(&key_of(4), ttl).await.unwrap(), Claim::Pending);
+    assert!(stores.take_over(&key_of(4), ttl).await.unwrap());
+    assert_eq!(stores.claim(&key_of(4), ttl).await.unwrap(), Claim::Pending);
+    assert!(
+        !stores.take_over(&key_of(4), ttl).await.unwrap(),
+        "taken over once"
+    );
+    stores
+        .complete(&key_of(4), &Outcome::Empty, ttl)
+        .await
+        .unwrap();
+    assert_eq!(
+        stores.claim(&key_of(4), ttl).await.unwrap(),
+        Claim::Done(Outcome::Empty)
+    );
 }
