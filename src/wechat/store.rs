@@ -34,7 +34,8 @@ fn ttl_ms(ttl: Duration) -> i64 {
 #[derive(Debug, Clone)]
 pub struct DbStores {
     db: Database,
-    /// Every push claims and completes its retry record: on SQLite, without the pool.
+    /// On SQLite, a push's record is written (once, with its outcome) and read for retries
+    /// without the pool.
     direct: Option<direct::Direct>,
     /// On SQLite, the pushes this process is handling (see `InFlight`).
     in_flight: Option<Arc<InFlight>>,
