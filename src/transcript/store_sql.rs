@@ -14,6 +14,7 @@ use super::store::{
 use super::{FormOutcome, FormRun};
 use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
+use crate::storage::batch::Batcher;
 use crate::storage::direct::{self, Direct};
 use rusqlite::{types::ToSql, Connection};
 
@@ -311,6 +312,8 @@ macro_rules! impl_store {
             locks: $locks,
             /// SQLite: the reply path's statements without the pool (`storage::direct`).
             direct: Option<Direct>,
+            /// PostgreSQL: the turns that finish at once, saved in one call.
+            saves: Option<std::sync::Arc<Batcher<TurnToSave, bool>>>,
         }
 
         #[async_trait]
@@ -395,6 +398,13 @@ macro_rules! impl_store {
                     match written {
                         Ok(saved) => return Ok(saved),
                         Err(e) => tracing::debug!(error = %e, "turn written through the pool"),
+                    }
+                }
+                if let Some(saves) = &self.saves {
+                    match saves.call(TurnToSave::of(user, turn, lines, runs)).await {
+                        Ok(saved) => return Ok(saved),
+                        // Nothing of the batch was written: this turn goes alone.
+                        Err(e) => tracing::debug!(error = %e, "turn saved alone"),
                     }
                 }
                 if let Some(saved) = self.finish_in_one(user, turn, lines, runs).await {
@@ -710,6 +720,7 @@ impl SqliteStore {
             direct: Some(direct::of(&pool)),
             pool,
             locks: KeyedLocks::default(),
+            saves: None,
         }
     }
 
@@ -731,6 +742,165 @@ impl SqliteStore {
     ) -> Option<bool> {
         None
     }
+}
+
+/// A finished turn, owned for the batch that saves it (PostgreSQL).
+#[derive(Debug)]
+struct TurnToSave {
+    user: String,
+    state: String,
+    at: DateTime<Utc>,
+    expected: Option<i64>,
+    answered: Option<(String, String)>,
+    lines: Vec<TranscriptLine>,
+    runs: Vec<FormRun>,
+}
+
+impl TurnToSave {
+    fn of(user: &str, turn: SavedTurn<'_>, lines: &[TranscriptLine], runs: &[FormRun]) -> Self {
+        Self {
+            user: user.to_owned(),
+            state: turn.state.to_owned(),
+            at: turn.at,
+            expected: turn.expected,
+            answered: turn
+                .answered
+                .map(|a| (a.message.to_owned(), a.outcome.to_owned())),
+            lines: lines.to_vec(),
+            runs: runs.to_vec(),
+        }
+    }
+}
+
+/// Turns per call: a turn's lines and steps are a few rows, so a full batch is a few
+/// hundred statements inside PostgreSQL, a few milliseconds.
+const SAVE_BATCH: usize = 64;
+
+/// Saves the turns in one call of `heatdesk_save_turns`
+/// (`migrations/postgres/0023_turns_saved_in_batches.sql`); each answer says whether that
+/// turn saved. The turns go in the residents' order, so two instances' batches lock their
+/// conversations in the same order.
+async fn save_all(pool: &sqlx::PgPool, turns: Vec<TurnToSave>) -> Result<Vec<bool>, sqlx::Error> {
+    let mut order: Vec<usize> = (0..turns.len()).collect();
+    order.sort_by(|a, b| turns[*a].user.cmp(&turns[*b].user));
+    let n = turns.len();
+    let (mut t, mut l, mut r) = (
+        TurnColumns::default(),
+        LineColumns::default(),
+        RunColumns::default(),
+    );
+    for (k, &i) in order.iter().enumerate() {
+        let turn = &turns[i];
+        // PostgreSQL's arrays count from 1.
+        let place = i32::try_from(k + 1).unwrap_or(i32::MAX);
+        t.user.push(turn.user.as_str());
+        t.state.push(turn.state.as_str());
+        t.at.push(turn.at);
+        t.expected.push(turn.expected);
+        t.message.push(turn.answered.as_ref().map(|a| a.0.as_str()));
+        t.outcome.push(turn.answered.as_ref().map(|a| a.1.as_str()));
+        for line in &turn.lines {
+            l.turn.push(place);
+            l.at.push(line.at);
+            l.direction.push(direction_str(line.direction));
+            l.text.push(line.text.as_str());
+            l.author.push(line.author.as_deref());
+            l.intent.push(line.intent.as_ref().map(|i| i.as_str()));
+            l.confidence.push(line.confidence.map(f64::from));
+            l.delivery.push(line.delivery.as_deref());
+        }
+        // One row per form: should a turn carry a form twice, its last step stands (an
+        // upsert may not touch a row twice in one statement).
+        let last = |k: usize, run: &FormRun| turn.runs[k + 1..].iter().all(|o| o.seq != run.seq);
+        for (_, run) in turn
+            .runs
+            .iter()
+            .enumerate()
+            .filter(|(k, run)| last(*k, run))
+        {
+            r.turn.push(place);
+            r.seq.push(i64::try_from(run.seq).unwrap_or(i64::MAX));
+            r.intent.push(run.intent.as_str());
+            r.action.push(run.action.as_deref());
+            r.at.push(run.at);
+            r.step.push(run.step.as_str());
+            r.outcome.push(run.outcome.map(FormOutcome::as_str));
+        }
+    }
+    let saved: Vec<bool> = sqlx::query_scalar(
+        "SELECT heatdesk_save_turns($1, $2, $3, $4, $5, $6, \
+         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+    )
+    .bind(t.user)
+    .bind(t.state)
+    .bind(t.at)
+    .bind(t.expected)
+    .bind(t.message)
+    .bind(t.outcome)
+    .bind(l.turn)
+    .bind(l.at)
+    .bind(l.direction)
+    .bind(l.text)
+    .bind(l.author)
+    .bind(l.intent)
+    .bind(l.confidence)
+    .bind(l.delivery)
+    .bind(r.turn)
+    .bind(r.seq)
+    .bind(r.intent)
+    .bind(r.action)
+    .bind(r.at)
+    .bind(r.step)
+    .bind(r.outcome)
+    .fetch_one(pool)
+    .await?;
+    if saved.len() != n {
+        return Err(sqlx::Error::Protocol(format!(
+            "{} answers for {n} turns",
+            saved.len()
+        )));
+    }
+    let mut answers = vec![false; n];
+    for (k, &i) in order.iter().enumerate() {
+        answers[i] = saved[k];
+    }
+    Ok(answers)
+}
+
+/// `heatdesk_save_turns`' arrays: the turns'…
+#[derive(Default)]
+struct TurnColumns<'a> {
+    user: Vec<&'a str>,
+    state: Vec<&'a str>,
+    at: Vec<DateTime<Utc>>,
+    expected: Vec<Option<i64>>,
+    message: Vec<Option<&'a str>>,
+    outcome: Vec<Option<&'a str>>,
+}
+
+/// …their lines' (`turn`: the turn's place in the arrays above, from 1)…
+#[derive(Default)]
+struct LineColumns<'a> {
+    turn: Vec<i32>,
+    at: Vec<DateTime<Utc>>,
+    direction: Vec<&'static str>,
+    text: Vec<&'a str>,
+    author: Vec<Option<&'a str>>,
+    intent: Vec<Option<&'a str>>,
+    confidence: Vec<Option<f64>>,
+    delivery: Vec<Option<&'a str>>,
+}
+
+/// …and their forms' steps.
+#[derive(Default)]
+struct RunColumns<'a> {
+    turn: Vec<i32>,
+    seq: Vec<i64>,
+    intent: Vec<&'a str>,
+    action: Vec<Option<&'a str>>,
+    at: Vec<DateTime<Utc>>,
+    step: Vec<&'a str>,
+    outcome: Vec<Option<&'static str>>,
 }
 
 /// Instances sharing PostgreSQL: an advisory lock per resident, mostly on the instance's
@@ -763,6 +933,11 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);
+        let saving = pool.clone();
+        let saves = Batcher::new(SAVE_BATCH, move |turns: Vec<TurnToSave>| {
+            let pool = saving.clone();
+            async move { save_all(&pool, turns).await }
+        });
         Self {
             pool,
             locks: PgLocks {
@@ -771,6 +946,7 @@ impl PgStore {
                 shared,
             },
             direct: None,
+            saves: Some(std::sync::Arc::new(saves)),
         }
     }
 

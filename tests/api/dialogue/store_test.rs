@@ -187,6 +187,174 @@ async fn a_finished_turn_writes_state_lines_and_forms_together_or_nothing() {
     }
 }
 
+#[tokio::test]
+async fn turns_that_finish_at_once_each_save_or_lose_as_if_alone() {
+    use heatdesk::transcript::{FormRun, SavedTurn};
+    let dir = tempfile::tempdir().unwrap();
+    for db in backends(dir.path()).await {
+        let s = store_for(&db);
+        let at = start_time();
+        let postgres = matches!(db, Database::Postgres(_));
+        let user = |i: usize| format!("r{i:02}");
+        // Every resident has a conversation at version 1.
+        for i in 0..40 {
+            assert!(s.save(&user(i), "{}", None, at).await.unwrap());
+        }
+        // Forty turns at once (the PostgreSQL store saves those that meet in one call):
+        // the even ones read version 1 and save; the odd ones read a stale version and
+        // must write nothing; on PostgreSQL one carries a text it refuses (a NUL), which
+        // must fail that turn alone.
+        // Started last first, so that a batch's order is not the residents' order.
+        let turns: Vec<_> = (0..40)
+            .rev()
+            .map(|i| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let who = format!("r{i:02}");
+                    let text = if postgres && i == 8 {
+                        "bad\0text".to_owned()
+                    } else {
+                        format!("line one of {who}")
+                    };
+                    let lines = [
+                        TranscriptLine::new(at, Direction::In, &text),
+                        TranscriptLine::new(at, Direction::Out, format!("line two of {who}")),
+                    ];
+                    let run = FormRun {
+                        seq: 1,
+                        intent: heatdesk::domain::IntentId::parse("heating_suspend").unwrap(),
+                        action: Some("suspend_heating".to_owned()),
+                        step: format!("step of {who}"),
+                        at,
+                        outcome: None,
+                    };
+                    let expected = if i % 2 == 0 { Some(1) } else { Some(5) };
+                    let state = format!("{{\"who\":\"{who}\"}}");
+                    let turn = SavedTurn {
+                        state: &state,
+                        expected,
+                        at: at + Duration::seconds(1),
+                        answered: None,
+                    };
+                    (i, s.finish_turn(&who, turn, &lines, &[run]).await)
+                })
+            })
+            .collect();
+        let mut bad = None;
+        for t in turns {
+            let (i, saved) = t.await.unwrap();
+            match saved {
+                Ok(saved) => assert_eq!(saved, i % 2 == 0, "turn {i}"),
+                Err(e) => bad = Some((i, e.to_string())),
+            }
+        }
+        if postgres {
+            let (i, _) = bad.expect("the turn with a NUL fails on PostgreSQL");
+            assert_eq!(i, 8);
+        } else {
+            assert!(bad.is_none(), "{bad:?}");
+        }
+        for i in 0..40 {
+            let who = user(i);
+            let c = s.load(&who).await.unwrap().unwrap();
+            let lines = s.transcript(&who).await.unwrap();
+            let saved = i % 2 == 0 && !(postgres && i == 8);
+            if saved {
+                assert_eq!(c.version, 2, "{who}");
+                assert_eq!(c.state, format!("{{\"who\":\"{who}\"}}"));
+                let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
+                assert_eq!(
+                    texts,
+                    [format!("line one of {who}"), format!("line two of {who}")],
+                    "{who}'s lines, in order"
+                );
+                assert!(lines[0].id < lines[1].id);
+                assert_eq!(count(&db, "form_runs", &who).await, 1);
+            } else if i % 2 == 1 {
+                assert_eq!((c.version, c.state.as_str()), (1, "{}"), "{who} lost");
+                assert!(lines.is_empty(), "{who} lost, yet has lines");
+                assert_eq!(count(&db, "form_runs", &who).await, 0);
+            }
+        }
+    }
+}
+
+/// `report_residents` for one resident: (day, the day before it they wrote), by day.
+async fn resident_days(db: &Database, user: &str) -> Vec<(String, Option<String>)> {
+    let sql = "SELECT day, prev_day FROM report_residents WHERE user_id = $1 ORDER BY day";
+    match db {
+        Database::Sqlite(p) => sqlx::query_as(sql).bind(user).fetch_all(p).await.unwrap(),
+        Database::Postgres(p) => sqlx::query_as(sql).bind(user).fetch_all(p).await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_days_a_resident_wrote_are_chained_whatever_order_the_lines_come_in() {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    // Noon in Beijing on a day of December 2026.
+    let noon = |d: u32| chrono::Utc.with_ymd_and_hms(2026, 12, d, 4, 0, 0).unwrap();
+    let line = |d: u32, direction| TranscriptLine::new(noon(d), direction, "sample");
+    for db in backends(dir.path()).await {
+        let s = store_for(&db);
+        // Several lines in one statement, a later day before an earlier one, and lines
+        // the bot wrote (which do not count).
+        s.append(
+            "u",
+            &[
+                line(5, Direction::In),
+                line(5, Direction::Out),
+                line(3, Direction::In),
+                line(9, Direction::Out),
+            ],
+        )
+        .await
+        .unwrap();
+        // A day between two known ones, alone; then a known day and a new one together.
+        s.append("u", &[line(4, Direction::In)]).await.unwrap();
+        s.append(
+            "u",
+            &[
+                line(4, Direction::In),
+                line(6, Direction::In),
+                line(6, Direction::In),
+            ],
+        )
+        .await
+        .unwrap();
+        let day = |d: u32| format!("2026-12-{d:02}");
+        assert_eq!(
+            resident_days(&db, "u").await,
+            vec![
+                (day(3), None),
+                (day(4), Some(day(3))),
+                (day(5), Some(day(4))),
+                (day(6), Some(day(5))),
+            ]
+        );
+        // A finished turn's lines count as well.
+        let turn = heatdesk::transcript::SavedTurn {
+            state: "{}",
+            expected: None,
+            at: noon(7),
+            answered: None,
+        };
+        assert!(s
+            .finish_turn(
+                "u",
+                turn,
+                &[line(7, Direction::In), line(7, Direction::Out)],
+                &[]
+            )
+            .await
+            .unwrap());
+        assert_eq!(
+            resident_days(&db, "u").await.last(),
+            Some(&(day(7), Some(day(6))))
+        );
+    }
+}
+
 /// A lock that must come within 5 s (`why` says which).
 async fn soon<T, E: std::fmt::Debug>(
     lock: impl std::future::Future<Output = Result<T, E>>,
