@@ -772,8 +772,8 @@ impl TurnToSave {
     }
 }
 
-/// Turns per call: a turn's lines and steps are a few rows, so a full batch is a few
-/// hundred statements inside PostgreSQL, a few milliseconds.
+/// Turns per call: a full batch is 64 conversation updates and two inserts of a few
+/// rows per turn inside PostgreSQL, a few milliseconds.
 const SAVE_BATCH: usize = 64;
 
 /// Saves the turns in one call of `heatdesk_save_turns`
