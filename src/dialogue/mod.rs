@@ -195,7 +195,10 @@ impl Dialogue {
     ) -> Result<Outcome, DialogueError> {
         let notices_held = start.as_ref().is_none_or(|s| s.notices_held);
         let outbox_settled = start.as_ref().is_none_or(|s| s.outbox_settled);
-        let handoff = match &start {
+        let read = start
+            .as_ref()
+            .filter(|_| self.deps.escalate.kept_in_handoffs_table());
+        let handoff = match read {
             Some(s) => s
                 .open_handoff
                 .map(|(id, claimed)| OpenHandoff { id, claimed }),
@@ -531,7 +534,7 @@ impl Dialogue {
     ) -> Snapshot {
         let mut intents: Vec<Understood> = self
             .store
-            .transcript(&turn.user)
+            .recent_transcript(&turn.user, LOOK_BACK)
             .await
             .unwrap_or_default()
             .into_iter()
@@ -574,6 +577,11 @@ impl Dialogue {
         }
     }
 }
+
+/// Lines of the transcript a turn looks back on (the intents a handoff's snapshot lists,
+/// the answer a resident contradicts): the conversation at hand, not years of history,
+/// and a read that costs the same however long that history is.
+pub(crate) const LOOK_BACK: usize = 100;
 
 /// A turn's answer as stored with the state, for a retry of its message.
 #[derive(Debug, Serialize, Deserialize)]

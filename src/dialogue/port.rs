@@ -36,6 +36,13 @@ pub enum Handover {
 pub trait Escalate: Send + Sync + 'static {
     async fn open_handoff(&self, user: &str) -> Result<Option<OpenHandoff>, EscalateError>;
 
+    /// Whether `open_handoff` answers from the `handoffs` table that the conversation store
+    /// reads with a turn's lock (`TurnStart::open_handoff`): the turn then takes that read
+    /// and does not ask. `false` for any other port, which is always asked.
+    fn kept_in_handoffs_table(&self) -> bool {
+        false
+    }
+
     async fn escalated(
         &self,
         user: &str,

@@ -164,7 +164,11 @@ async fn report_unhappy(cx: &Ctx<'_>, how: Unhappy) {
     let Some(port) = cx.d.deps.contradicted.clone() else {
         return;
     };
-    let lines = match cx.d.deps.conversations.transcript(cx.user).await {
+    let recent =
+        cx.d.deps
+            .conversations
+            .recent_transcript(cx.user, super::LOOK_BACK);
+    let lines = match recent.await {
         Ok(lines) => lines,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the transcript for a contradiction");

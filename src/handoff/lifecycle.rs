@@ -306,6 +306,10 @@ impl Escalate for Handoffs {
         }))
     }
 
+    fn kept_in_handoffs_table(&self) -> bool {
+        true
+    }
+
     async fn escalated(
         &self,
         user: &str,

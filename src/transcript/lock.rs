@@ -12,12 +12,14 @@ use super::store::StoredConversation;
 use super::turns_pg::Give;
 
 /// What a turn needs at its start, read as its lock was taken (PostgreSQL, one round
-/// trip) and so already fresh: the conversation, and whether anything waits to be told.
+/// trip; SQLite, one read once the lock in memory is held) and so already fresh: the
+/// conversation, and whether anything waits to be told.
 #[derive(Debug, Clone)]
 pub struct TurnStart {
     pub conversation: Option<StoredConversation>,
     /// The resident's open handoff (its id, and whether an agent took it); read here,
-    /// beside the conversation, because every turn asks first.
+    /// beside the conversation, because every turn asks first. Taken when the dialogue's
+    /// `Escalate` port keeps its handoffs in that table (`kept_in_handoffs_table`).
     pub open_handoff: Option<(i64, bool)>,
     /// Notices held for the resident (`take_notices` would find some).
     pub notices_held: bool,
@@ -98,6 +100,13 @@ impl TurnLock {
     /// A lock taken in a batch, held beside `local` (the resident's lock in this process).
     pub(super) fn shared(local: TurnLock, give: Give, start: TurnStart) -> Self {
         Self(Held::Shared(Some(give)), Some(start), Some(Box::new(local)))
+    }
+
+    /// With what the store read once the lock was held (SQLite: one process per file, so
+    /// the lock in memory makes it fresh).
+    pub(super) fn with_start(mut self, start: TurnStart) -> Self {
+        self.1 = Some(start);
+        self
     }
 
     /// Also holds `local` until this lock goes.

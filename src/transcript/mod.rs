@@ -74,7 +74,8 @@ pub struct Understood {
 /// account state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
-    /// The intents recognised in the conversation, oldest first.
+    /// The intents recognised in the conversation (its last lines: `dialogue::LOOK_BACK`),
+    /// oldest first.
     #[serde(default)]
     pub intents: Vec<Understood>,
     /// The form being filled, if any, and the slots it had.

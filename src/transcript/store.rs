@@ -197,6 +197,14 @@ pub trait ConversationStore: Send + Sync + std::fmt::Debug + 'static {
         after: i64,
     ) -> Result<Vec<TranscriptLine>, StoreError>;
 
+    /// The last `limit` lines, oldest first: what a turn looks back on, at the same cost
+    /// however long the resident's history.
+    async fn recent_transcript(
+        &self,
+        user: &str,
+        limit: usize,
+    ) -> Result<Vec<TranscriptLine>, StoreError>;
+
     /// When the resident last wrote: WeChat's 48-hour window runs from it.
     async fn last_inbound(&self, user: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::lock::{KeyedLocks, TurnLock};
+use super::lock::{KeyedLocks, TurnLock, TurnStart};
 use super::store::{
     direction, direction_str, Answered, Binding, ConversationStore, EscalationRecord, SavedTurn,
     StoreError, StoredConversation, TranscriptLine,
@@ -32,6 +32,11 @@ const APPEND: &str = "INSERT INTO transcript_lines \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 const TRANSCRIPT: &str = "SELECT id, at, direction, text, author, intent, confidence, delivery \
      FROM transcript_lines WHERE user_id = $1 AND id > $2 ORDER BY id";
+// The last $2 lines, oldest first: from the end of the resident's index, however long the
+// history.
+const RECENT: &str = "SELECT * FROM (\
+     SELECT id, at, direction, text, author, intent, confidence, delivery \
+     FROM transcript_lines WHERE user_id = $1 ORDER BY id DESC LIMIT $2) AS recent ORDER BY id";
 const SET_DELIVERY: &str = "UPDATE transcript_lines SET delivery = $2 WHERE id = $1";
 const LAST_INBOUND: &str =
     "SELECT MAX(at) AS at FROM transcript_lines WHERE user_id = $1 AND direction = 'in'";
@@ -156,6 +161,46 @@ fn load_direct(c: &Connection, user: &str) -> rusqlite::Result<Option<StoredConv
     }))
 }
 
+/// What a turn needs at its start (`TurnStart`), as `heatdesk_turn_start` reads it on
+/// PostgreSQL (`migrations/postgres/0019_turn_start.sql`).
+const TURN_START: &str = "SELECT c.state, c.version, c.updated_at, c.last_message, \
+     c.last_outcome, h.id, h.status = 'claimed', \
+     EXISTS (SELECT 1 FROM notices n WHERE n.user_id = $1 AND n.status = 'held'), \
+     EXISTS (SELECT 1 FROM outbox o \
+             WHERE o.owner = $1 AND o.state <> 'pending' AND o.reported = 0) \
+     FROM (SELECT 1) AS one \
+     LEFT JOIN conversations c ON c.user_id = $1 \
+     LEFT JOIN handoffs h ON h.user_id = $1 AND h.status <> 'closed'";
+
+fn turn_start_direct(c: &Connection, user: &str) -> rusqlite::Result<TurnStart> {
+    let mut stmt = direct::prepare(c, TURN_START, &[&user])?;
+    let mut rows = stmt.raw_query();
+    let r = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let conversation = match r.get::<_, Option<String>>(0)? {
+        Some(state) => {
+            let updated_at: String = r.get(2)?;
+            Some(StoredConversation {
+                state,
+                version: r.get(1)?,
+                updated_at: direct::parse_time(&updated_at)?,
+                last_message: r.get(3)?,
+                last_outcome: r.get(4)?,
+            })
+        }
+        None => None,
+    };
+    let open_handoff = match r.get::<_, Option<i64>>(5)? {
+        Some(id) => Some((id, r.get::<_, bool>(6)?)),
+        None => None,
+    };
+    Ok(TurnStart {
+        conversation,
+        open_handoff,
+        notices_held: r.get(7)?,
+        outbox_settled: r.get(8)?,
+    })
+}
+
 /// `BINDINGS` on a direct connection.
 fn bindings_direct(
     c: &Connection,
@@ -201,7 +246,7 @@ impl SaveDirect {
         }
     }
 
-    fn run(self, c: &Connection) -> rusqlite::Result<bool> {
+    fn run(&self, c: &Connection) -> rusqlite::Result<bool> {
         let sql = if self.expected.is_some() {
             UPDATE
         } else {
@@ -262,14 +307,15 @@ fn form_run_direct(c: &Connection, user: &str, run: &FormRun) -> rusqlite::Resul
     Ok(())
 }
 
-/// `TRANSCRIPT` on a direct connection (the snapshot a handoff carries is read on the
-/// reply path).
+/// `TRANSCRIPT` or `RECENT` on a direct connection (the snapshot a handoff carries is read
+/// on the reply path).
 fn transcript_direct(
     c: &Connection,
+    sql: &str,
     user: &str,
-    after: i64,
+    n: i64,
 ) -> rusqlite::Result<Result<Vec<TranscriptLine>, StoreError>> {
-    let mut stmt = direct::prepare(c, TRANSCRIPT, &[&user, &after])?;
+    let mut stmt = direct::prepare(c, sql, &[&user, &n])?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -300,6 +346,11 @@ fn transcript_direct(
     Ok(Ok(out))
 }
 
+/// A stored intent id, checked.
+fn intent_of(stored: Option<String>) -> Result<Option<IntentId>, StoreError> {
+    decode(stored.map(IntentId::parse).transpose())
+}
+
 fn decode<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Decode(e.to_string()))
 }
@@ -314,6 +365,46 @@ macro_rules! impl_store {
             direct: Option<Direct>,
             /// PostgreSQL: the turns that finish at once, saved in one call.
             saves: Option<std::sync::Arc<Batcher<TurnToSave, bool>>>,
+        }
+
+        impl $name {
+            /// `sql` (`TRANSCRIPT` or `RECENT`) for `user` and `n`.
+            async fn lines(
+                &self,
+                sql: &'static str,
+                user: &str,
+                n: i64,
+            ) -> Result<Vec<TranscriptLine>, StoreError> {
+                if let Some(found) = self
+                    .direct
+                    .as_ref()
+                    .and_then(|d| d.read(|c| transcript_direct(c, sql, user, n)))
+                {
+                    return found;
+                }
+                let rows = sqlx::query(sql)
+                    .bind(user)
+                    .bind(n)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        let intent: Option<String> = r.try_get("intent")?;
+                        Ok(TranscriptLine {
+                            id: r.try_get("id")?,
+                            at: r.try_get("at")?,
+                            direction: direction(r.try_get("direction")?)?,
+                            text: r.try_get("text")?,
+                            author: r.try_get("author")?,
+                            intent: intent_of(intent)?,
+                            confidence: r
+                                .try_get::<Option<f64>, _>("confidence")?
+                                .map(|c| c as f32),
+                            delivery: r.try_get("delivery")?,
+                        })
+                    })
+                    .collect()
+            }
         }
 
         #[async_trait]
@@ -471,38 +562,15 @@ macro_rules! impl_store {
                 user: &str,
                 after: i64,
             ) -> Result<Vec<TranscriptLine>, StoreError> {
-                if let Some(found) = self
-                    .direct
-                    .as_ref()
-                    .and_then(|d| d.read(|c| transcript_direct(c, user, after)))
-                {
-                    return found;
-                }
-                let rows = sqlx::query(TRANSCRIPT)
-                    .bind(user)
-                    .bind(after)
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        let intent: Option<String> = r.try_get("intent")?;
-                        Ok(TranscriptLine {
-                            id: r.try_get("id")?,
-                            at: r.try_get("at")?,
-                            direction: direction(r.try_get("direction")?)?,
-                            text: r.try_get("text")?,
-                            author: r.try_get("author")?,
-                            intent: intent
-                                .map(IntentId::parse)
-                                .transpose()
-                                .map_err(|e| StoreError::Decode(e.to_string()))?,
-                            confidence: r
-                                .try_get::<Option<f64>, _>("confidence")?
-                                .map(|c| c as f32),
-                            delivery: r.try_get("delivery")?,
-                        })
-                    })
-                    .collect()
+                self.lines(TRANSCRIPT, user, after).await
+            }
+
+            async fn recent_transcript(
+                &self,
+                user: &str,
+                limit: usize,
+            ) -> Result<Vec<TranscriptLine>, StoreError> {
+                self.lines(RECENT, user, i64::try_from(limit).unwrap_or(i64::MAX)).await
             }
 
             async fn last_inbound(&self, user: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -620,10 +688,7 @@ macro_rules! impl_store {
                             at: r.try_get("at")?,
                             reason: EscalationReason::parse(&reason)
                                 .ok_or_else(|| StoreError::Decode(format!("reason `{reason}`")))?,
-                            intent: intent
-                                .map(IntentId::parse)
-                                .transpose()
-                                .map_err(|e| StoreError::Decode(e.to_string()))?,
+                            intent: intent_of(intent)?,
                             confidence: r
                                 .try_get::<Option<f64>, _>("confidence")?
                                 .map(|c| c as f32),
@@ -725,7 +790,18 @@ impl SqliteStore {
     }
 
     async fn lock_user(&self, user: &str) -> Result<TurnLock, StoreError> {
-        Ok(self.locks.lock(user).await)
+        let lock = self.locks.lock(user).await;
+        // What the turn asks first, in one read once the lock is held, as PostgreSQL reads
+        // it with its lock: one read transaction instead of four (each of which, after the
+        // writer's commits of the moment, reads its pages again).
+        let start = self
+            .direct
+            .as_ref()
+            .and_then(|d| d.read(|c| turn_start_direct(c, user)));
+        Ok(match start {
+            Some(start) => lock.with_start(start),
+            None => lock,
+        })
     }
 
     async fn sync_pool(&self) -> Result<(), StoreError> {

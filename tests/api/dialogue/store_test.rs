@@ -107,6 +107,35 @@ async fn a_conversation_on_postgres_matches_the_sqlite_transcript() {
     assert!(lines.iter().any(|l| l.direction == Direction::Out));
 }
 
+#[tokio::test]
+async fn the_recent_transcript_is_a_residents_last_lines_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in backends(dir.path()).await {
+        let s = store_for(&db);
+        let at = start_time();
+        for i in 0..5 {
+            let line =
+                TranscriptLine::new(at + Duration::seconds(i), Direction::In, format!("u{i}"));
+            s.append("u", &[line]).await.unwrap();
+            let other = TranscriptLine::new(at, Direction::Out, format!("w{i}"));
+            s.append("w", &[other]).await.unwrap();
+        }
+        let texts = |lines: Vec<TranscriptLine>| -> Vec<String> {
+            lines.into_iter().map(|l| l.text).collect()
+        };
+        assert_eq!(
+            texts(s.recent_transcript("u", 3).await.unwrap()),
+            ["u2", "u3", "u4"]
+        );
+        assert_eq!(
+            texts(s.recent_transcript("u", 10).await.unwrap()),
+            texts(s.transcript("u").await.unwrap())
+        );
+        assert_eq!(s.recent_transcript("u", 10).await.unwrap().len(), 5);
+        assert!(s.recent_transcript("nobody", 3).await.unwrap().is_empty());
+    }
+}
+
 /// Rows of a table for one resident, counted on either backend.
 async fn count(db: &Database, table: &str, user: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
@@ -433,16 +462,13 @@ async fn a_turn_lock_taken_after_another_reads_what_that_turn_saved() {
         let s = store_for(&db);
         let at = start_time();
         let mut first = s.lock("u").await.unwrap();
-        let postgres = matches!(db, Database::Postgres(_));
-        match first.take_start() {
-            // PostgreSQL reads the turn's start with its lock.
-            Some(start) => {
-                assert!(postgres);
-                assert!(start.conversation.is_none() && start.open_handoff.is_none());
-                assert!(!start.notices_held && !start.outbox_settled);
-            }
-            None => assert!(!postgres, "PostgreSQL reads a turn's start with its lock"),
-        }
+        // Both backends read the turn's start with its lock (SQLite once the lock in
+        // memory is held), so the turn reads nothing of it again.
+        let start = first
+            .take_start()
+            .expect("the turn's start is read with its lock");
+        assert!(start.conversation.is_none() && start.open_handoff.is_none());
+        assert!(!start.notices_held && !start.outbox_settled);
         let (s2, waiting) = (s.clone(), tokio::sync::oneshot::channel::<()>());
         let second = tokio::spawn(async move {
             let _ = waiting.1.await;
@@ -458,14 +484,46 @@ async fn a_turn_lock_taken_after_another_reads_what_that_turn_saved() {
         assert!(s.save("u", "{\"first\":true}", None, at).await.unwrap());
         s.hold_notice("u", "进度通知", at).await.unwrap();
         first.release().await;
-        let start = second.await.unwrap();
-        if postgres {
-            let start = start.unwrap();
-            let conv = start.conversation.unwrap();
-            assert_eq!((conv.version, conv.state.as_str()), (1, "{\"first\":true}"));
-            assert!(start.notices_held);
-            assert!(!start.outbox_settled);
-        }
+        let start = second.await.unwrap().unwrap();
+        let conv = start.conversation.unwrap();
+        assert_eq!((conv.version, conv.state.as_str()), (1, "{\"first\":true}"));
+        assert!(start.notices_held);
+        assert!(!start.outbox_settled);
         assert_eq!(s.take_notices("u").await.unwrap(), vec!["进度通知"]);
+
+        // An open handoff and a settled request not yet told are in the next turn's start;
+        // a closed handoff and another resident's request are not.
+        for sql in [
+            "INSERT INTO handoffs (user_id, status, reason, priority, context, created_at) \
+             VALUES ('u', 'closed', 'requested', 0, '{}', '2026-01-01T00:00:00+00:00')",
+            "INSERT INTO handoffs (user_id, status, reason, priority, context, created_at) \
+             VALUES ('u', 'waiting', 'requested', 0, '{}', '2026-01-02T00:00:00+00:00')",
+            "INSERT INTO outbox (owner, idem_key, payload, state, created_at, updated_at) \
+             VALUES ('v', 'k1', '{}', 'done', '2026-01-01', '2026-01-01')",
+        ] {
+            execute(&db, sql).await;
+        }
+        let mut lock = s.lock("u").await.unwrap();
+        let start = lock.take_start().unwrap();
+        lock.release().await;
+        let open = start.open_handoff.expect("the open handoff");
+        assert!(open.0 > 0 && !open.1, "waiting, not claimed: {open:?}");
+        assert!(!start.notices_held && !start.outbox_settled);
+        execute(
+            &db,
+            "INSERT INTO outbox (owner, idem_key, payload, state, created_at, updated_at) \
+             VALUES ('u', 'k2', '{}', 'failed', '2026-01-01', '2026-01-01')",
+        )
+        .await;
+        let mut lock = s.lock("u").await.unwrap();
+        assert!(lock.take_start().unwrap().outbox_settled);
+        lock.release().await;
+    }
+}
+
+async fn execute(db: &Database, sql: &'static str) {
+    match db {
+        Database::Sqlite(p) => drop(sqlx::query(sql).execute(p).await.unwrap()),
+        Database::Postgres(p) => drop(sqlx::query(sql).execute(p).await.unwrap()),
     }
 }
