@@ -7,6 +7,7 @@
 //! `--desk-page`, also how a desk page fared meanwhile.
 
 pub mod cli;
+pub mod conn;
 pub mod desk;
 pub mod push;
 pub mod report;

@@ -174,6 +174,8 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 struct Shared {
     plan: Plan,
     client: Client,
+    /// Per URL: its connections when it is plain `http://` (else `client` serves it).
+    direct: Vec<Option<crate::conn::Connections>>,
     urls: RoundRobin,
     permits: Semaphore,
     stats: Mutex<Stats>,
@@ -257,6 +259,11 @@ pub async fn run(plan: Plan, client: Client) -> Outcome {
     let shared = Arc::new(Shared {
         permits: Semaphore::new(plan.connections),
         urls: RoundRobin::new(plan.urls.len()),
+        direct: plan
+            .urls
+            .iter()
+            .map(crate::conn::Connections::for_url)
+            .collect(),
         client,
         stats: Mutex::new(Stats::new()),
         warm_end,
@@ -430,26 +437,36 @@ async fn exchange(
 ) -> Step {
     let plan = &shared.plan;
     let request = async {
-        let response = shared
-            .client
-            .post(plan.urls[url_index].clone())
-            .query(&push.query)
-            .header(CONTENT_TYPE, "text/xml; charset=utf-8")
-            .body(push.body)
-            .send()
-            .await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        Ok::<_, reqwest::Error>((status, body))
+        if let Some(direct) = &shared.direct[url_index] {
+            return direct
+                .post(&push.query, push.body)
+                .await
+                .map_err(|e| (e.kind(), error_chain(&e)));
+        }
+        let sent = async {
+            let response = shared
+                .client
+                .post(plan.urls[url_index].clone())
+                .query(&push.query)
+                .header(CONTENT_TYPE, "text/xml; charset=utf-8")
+                .body(push.body)
+                .send()
+                .await?;
+            let status = response.status();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, body))
+        };
+        sent.await
+            .map_err(|e| (transport_kind(&e), error_chain(&e)))
     };
     match tokio::time::timeout(plan.timeout, request).await {
         Err(_) => Step::Failed {
             kind: "timeout".into(),
             detail: format!("no answer within {:?}", plan.timeout),
         },
-        Ok(Err(e)) => Step::Failed {
-            kind: transport_kind(&e).into(),
-            detail: error_chain(&e),
+        Ok(Err((kind, detail))) => Step::Failed {
+            kind: kind.into(),
+            detail,
         },
         Ok(Ok((status, body))) if status != StatusCode::OK => Step::Failed {
             kind: format!("http_{}", status.as_u16()),
