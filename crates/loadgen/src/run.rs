@@ -338,7 +338,7 @@ async fn resident(shared: Arc<Shared>, n: usize) {
     let plan = &shared.plan;
     let mut rng = resident_rng(plan.seed, n);
     let mut generation = 0u32;
-    // The current OpenID ran a fresh script (or lost an answer): its conversation has state.
+    // The current OpenID ran a script (or lost an answer): its conversation may have state.
     let mut dirty = false;
     let mut counted = false;
     'scripts: loop {
@@ -346,14 +346,14 @@ async fn resident(shared: Arc<Shared>, n: usize) {
             break;
         }
         let script = plan.picker.pick(&mut rng);
-        if script.fresh {
-            // A fresh script needs an OpenID without history: a new resident takes the slot.
-            if dirty {
-                generation += 1;
-                counted = false;
-            }
-            dirty = true;
+        // A fresh script needs an OpenID without history: a new resident takes the slot. Any
+        // script may leave state (a single question can open a form that waits for an
+        // account number), not only a fresh one.
+        if script.fresh && dirty {
+            generation += 1;
+            counted = false;
         }
+        dirty = true;
         let openid = openid(plan.seed, &plan.run_tag, n, generation);
         let mut measured_script = false;
         for (index, step) in script.steps.iter().enumerate() {
@@ -405,7 +405,6 @@ async fn resident(shared: Arc<Shared>, n: usize) {
             }
             let answer = match result {
                 Step::Failed { .. } => {
-                    dirty = true;
                     if measured_script {
                         shared.with_stats(|s| s.scripts_aborted += 1);
                     }
