@@ -2,7 +2,7 @@
 //! request written straight on one. The load tool runs on the server's machine, so what it
 //! spends per request is taken from the server: through reqwest's pooled client a request
 //! parsed its URL again, serialized its query through `url`, and went through the pool's
-//! bookkeeping, about half of the tool's time. `https://` URLs keep using reqwest.
+//! bookkeeping, about a quarter of the tool's time. `https://` URLs keep using reqwest.
 
 use std::sync::{Mutex, PoisonError};
 
