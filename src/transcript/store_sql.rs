@@ -151,14 +151,19 @@ fn load_direct(c: &Connection, user: &str) -> rusqlite::Result<Option<StoredConv
     let Some(r) = rows.next()? else {
         return Ok(None);
     };
+    conversation_of(r).map(Some)
+}
+
+/// A conversation from a row that starts with `LOAD`'s columns.
+fn conversation_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredConversation> {
     let updated_at: String = r.get(2)?;
-    Ok(Some(StoredConversation {
+    Ok(StoredConversation {
         state: r.get(0)?,
         version: r.get(1)?,
         updated_at: direct::parse_time(&updated_at)?,
         last_message: r.get(3)?,
         last_outcome: r.get(4)?,
-    }))
+    })
 }
 
 /// What a turn needs at its start (`TurnStart`), as `heatdesk_turn_start` reads it on
@@ -176,17 +181,9 @@ fn turn_start_direct(c: &Connection, user: &str) -> rusqlite::Result<TurnStart> 
     let mut stmt = direct::prepare(c, TURN_START, &[&user])?;
     let mut rows = stmt.raw_query();
     let r = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    // No conversation yet: the joined columns are NULL.
     let conversation = match r.get::<_, Option<String>>(0)? {
-        Some(state) => {
-            let updated_at: String = r.get(2)?;
-            Some(StoredConversation {
-                state,
-                version: r.get(1)?,
-                updated_at: direct::parse_time(&updated_at)?,
-                last_message: r.get(3)?,
-                last_outcome: r.get(4)?,
-            })
-        }
+        Some(_) => Some(conversation_of(r)?),
         None => None,
     };
     let open_handoff = match r.get::<_, Option<i64>>(5)? {
@@ -324,13 +321,9 @@ fn transcript_direct(
             Ok(d) => d,
             Err(e) => return Ok(Err(e)),
         };
-        let intent = match r
-            .get::<_, Option<String>>(5)?
-            .map(IntentId::parse)
-            .transpose()
-        {
+        let intent = match intent_of(r.get(5)?) {
             Ok(i) => i,
-            Err(e) => return Ok(Err(StoreError::Decode(e.to_string()))),
+            Err(e) => return Ok(Err(e)),
         };
         out.push(TranscriptLine {
             id: r.get(0)?,
