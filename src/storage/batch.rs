@@ -8,6 +8,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
+use futures_util::future::BoxFuture;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::Postgres;
 use tokio::sync::{mpsc, oneshot};
 
 type Run<Q, A> = Arc<
@@ -93,6 +97,48 @@ async fn runner<Q, A>(mut rx: mpsc::UnboundedReceiver<Job<Q, A>>, run: Run<Q, A>
                 }
             }
         }
+    }
+}
+
+/// A connection a runner keeps out of the pool, for statements sent one at a time.
+///
+/// sqlx's pool tests every connection given back to it with a round trip of its own
+/// (`ping` on release, always), so a statement run on the pool wakes the server twice;
+/// on a connection kept here it wakes it once. After an error the connection goes back
+/// to the pool, which tests it (and drops it if it is broken), and the next statement
+/// takes one afresh.
+#[derive(Debug)]
+pub struct Kept {
+    pool: PgPool,
+    conn: tokio::sync::Mutex<Option<PoolConnection<Postgres>>>,
+}
+
+impl Kept {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            conn: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` on the kept connection, taking one from the pool if none is kept.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, sqlx::Error>
+    where
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>,
+    {
+        let mut slot = self.conn.lock().await;
+        // Out of the slot while the statement runs: should this future be dropped
+        // mid-statement, the connection goes back to the pool with its answer unread,
+        // and the pool's test reads it.
+        let mut conn = match slot.take() {
+            Some(conn) => conn,
+            None => self.pool.acquire().await?,
+        };
+        let result = f(&mut conn).await;
+        if result.is_ok() {
+            *slot = Some(conn);
+        }
+        result
     }
 }
 

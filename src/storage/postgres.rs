@@ -10,7 +10,7 @@ use std::str::FromStr;
 use sqlx::postgres::PgConnectOptions;
 
 use super::barrier::{barrier_for, Registry};
-use super::batch::Batcher;
+use super::batch::{Batcher, Kept};
 use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 
 #[derive(Debug, Clone)]
@@ -82,13 +82,14 @@ pub async fn sync(pool: &PgPool) -> Result<(), StorageError> {
 
 impl PgStorage {
     pub fn new(pool: PgPool) -> Self {
-        let batch_pool = pool.clone();
+        let kept = Arc::new(Kept::new(pool.clone()));
         let log = Batcher::new(LOG_BATCH, move |rows: Vec<ClassificationLog>| {
-            let pool = batch_pool.clone();
+            let kept = kept.clone();
             async move {
-                insert_logs(&pool, &rows)
+                let n = rows.len();
+                kept.run(|c| Box::pin(async move { insert_logs(c, &rows).await }))
                     .await
-                    .map(|()| vec![(); rows.len()])
+                    .map(|()| vec![(); n])
             }
         });
         Self {
@@ -102,7 +103,10 @@ impl PgStorage {
 const LOG_BATCH: usize = 256;
 
 /// The rows in one statement, in the order given.
-async fn insert_logs(pool: &PgPool, rows: &[ClassificationLog]) -> Result<(), sqlx::Error> {
+async fn insert_logs(
+    db: impl sqlx::PgExecutor<'_>,
+    rows: &[ClassificationLog],
+) -> Result<(), sqlx::Error> {
     fn col<T: Clone>(rows: &[ClassificationLog], f: impl Fn(&ClassificationLog) -> T) -> Vec<T> {
         rows.iter().map(f).collect()
     }
@@ -121,7 +125,7 @@ async fn insert_logs(pool: &PgPool, rows: &[ClassificationLog]) -> Result<(), sq
     .bind(col(rows, |c| c.decision.clone()))
     .bind(col(rows, |c| c.latency_us))
     .bind(col(rows, |c| c.catalog_version.clone()))
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use super::store::{
 use super::{FormOutcome, FormRun};
 use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
-use crate::storage::batch::Batcher;
+use crate::storage::batch::{Batcher, Kept};
 use crate::storage::direct::{self, Direct};
 use rusqlite::{types::ToSql, Connection};
 
@@ -849,7 +849,10 @@ const SAVE_BATCH: usize = 64;
 /// (`migrations/postgres/0023_turns_saved_in_batches.sql`); each answer says whether that
 /// turn saved. The turns go in the residents' order, so two instances' batches lock their
 /// conversations in the same order.
-async fn save_all(pool: &sqlx::PgPool, turns: Vec<TurnToSave>) -> Result<Vec<bool>, sqlx::Error> {
+async fn save_all(
+    conn: &mut sqlx::PgConnection,
+    turns: Vec<TurnToSave>,
+) -> Result<Vec<bool>, sqlx::Error> {
     let mut order: Vec<usize> = (0..turns.len()).collect();
     order.sort_by(|a, b| turns[*a].user.cmp(&turns[*b].user));
     let n = turns.len();
@@ -921,7 +924,7 @@ async fn save_all(pool: &sqlx::PgPool, turns: Vec<TurnToSave>) -> Result<Vec<boo
     .bind(r.at)
     .bind(r.step)
     .bind(r.outcome)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     if saved.len() != n {
         return Err(sqlx::Error::Protocol(format!(
@@ -1002,10 +1005,10 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);
-        let saving = pool.clone();
+        let kept = std::sync::Arc::new(Kept::new(pool.clone()));
         let saves = Batcher::new(SAVE_BATCH, move |turns: Vec<TurnToSave>| {
-            let pool = saving.clone();
-            async move { save_all(&pool, turns).await }
+            let kept = kept.clone();
+            async move { kept.run(|c| Box::pin(save_all(c, turns))).await }
         });
         Self {
             pool,

@@ -15,7 +15,7 @@ use wechat_mp::dedup::{Claim, DedupKey, DedupStore, Outcome, StoreError};
 
 use std::sync::Arc;
 
-use crate::storage::batch::Batcher;
+use crate::storage::batch::{Batcher, Kept};
 use crate::storage::{direct, Database};
 
 fn millis(t: SystemTime) -> i64 {
@@ -53,14 +53,17 @@ struct Batches {
 
 impl Batches {
     fn new(pool: &sqlx::PgPool) -> Self {
-        let p = pool.clone();
+        let kept = Arc::new(Kept::new(pool.clone()));
         let claim = Batcher::new(BATCH, move |claims: Vec<(String, i64, i64)>| {
-            let pool = p.clone();
-            async move { claim_all(&pool, claims).await }
+            let kept = kept.clone();
+            async move {
+                kept.run(|c| Box::pin(async move { claim_all(c, claims).await }))
+                    .await
+            }
         });
-        let p = pool.clone();
+        let kept = Arc::new(Kept::new(pool.clone()));
         let complete = Batcher::new(BATCH, move |done: Vec<(String, String, i64)>| {
-            let pool = p.clone();
+            let kept = kept.clone();
             async move {
                 let n = done.len();
                 // One row per key (a key is completed once; should two come, the last
@@ -74,7 +77,7 @@ impl Batches {
                 // An upsert, not `UPDATE … FROM unnest`: its plan is the key's index
                 // whatever the table's size (a join's plan, made while the table was small,
                 // scanned all of it).
-                sqlx::query(
+                let statement = sqlx::query(
                     "INSERT INTO wechat_dedup (key, outcome, expires_at) \
                      SELECT k, o, e FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(k, o, e) \
                      ON CONFLICT (key) DO UPDATE SET outcome = EXCLUDED.outcome, \
@@ -82,9 +85,9 @@ impl Batches {
                 )
                 .bind(keys)
                 .bind(outcomes)
-                .bind(expires)
-                .execute(&pool)
-                .await?;
+                .bind(expires);
+                kept.run(|c| Box::pin(async move { statement.execute(c).await }))
+                    .await?;
                 Ok(vec![(); n])
             }
         });
@@ -98,7 +101,7 @@ const BATCH: usize = 256;
 /// Inserts the claims in one statement; each is `true` when its row was new. Of two
 /// claims of one key in the batch (a retry racing its original) only the first is tried.
 async fn claim_all(
-    pool: &sqlx::PgPool,
+    conn: &mut sqlx::PgConnection,
     claims: Vec<(String, i64, i64)>,
 ) -> Result<Vec<bool>, sqlx::Error> {
     let mut seen = std::collections::HashSet::new();
@@ -117,7 +120,7 @@ async fn claim_all(
     .bind(keys)
     .bind(expires)
     .bind(leases)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?
     .into_iter()
     .collect();

@@ -165,3 +165,51 @@ async fn promises_wait_for_a_flush_and_plain_answers_do_not() {
         "a desk form's answer waited for a flush"
     );
 }
+
+#[tokio::test]
+async fn a_kept_connection_serves_statement_after_statement_and_is_replaced_when_it_breaks() {
+    use heatdesk::storage::batch::Kept;
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let kept = Kept::new(pool.clone());
+    let pid = || {
+        kept.run(|c| {
+            Box::pin(async move {
+                sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+                    .fetch_one(c)
+                    .await
+            })
+        })
+    };
+    let first = pid().await.unwrap();
+    assert_eq!(pid().await.unwrap(), first, "the same connection, kept");
+    // The server ends that connection: the next statement fails, the one after runs on
+    // another connection.
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(first)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(ended);
+    let gone = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1")
+            .bind(first)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if left == 0 || std::time::Instant::now() > gone {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(pid().await.is_err());
+    let second = pid().await.unwrap();
+    assert_ne!(second, first);
+    assert_eq!(pid().await.unwrap(), second);
+    // The kept connection goes back to the pool with its keeper.
+    drop(kept);
+    pool.close().await;
+}
