@@ -19,7 +19,7 @@ pub use backup::{
     backup_sqlite, restore_sqlite, sqlite_in_use, sqlite_path, verify_sqlite_backup, Restored,
 };
 pub use postgres::sync as sync_postgres;
-pub use postgres::PgStorage;
+pub use postgres::{LogRiders, PgStorage};
 pub use schema::{Migration, SchemaStatus};
 pub use sqlite::{sync as sync_sqlite, SqliteStorage};
 

@@ -18,6 +18,150 @@ pub struct PgStorage {
     pool: PgPool,
     /// Every classified message logs a row: those logged at once go in one statement.
     log: Arc<Batcher<ClassificationLog, ()>>,
+    /// A resident's turn queues its row here, for the statement that saves the turn.
+    riders: Arc<LogRiders>,
+}
+
+/// How long a queued classification row waits for a turn's save before it goes alone.
+const RIDE: Duration = Duration::from_millis(50);
+
+/// Classification log rows of residents' turns, waiting for the statement that saves the
+/// turns ending at that moment (`transcript::store_sql`), so that the log costs no
+/// statement, commit and round trip of its own. A turn queues its row before it saves, so
+/// the row is committed with that save or an earlier one, before the answer leaves. A row
+/// no save has taken within `RIDE` (its turn ended without saving, or the save failed and
+/// gave it back) is written on its own.
+#[derive(Debug)]
+pub struct LogRiders {
+    rows: std::sync::Mutex<Vec<(std::time::Instant, ClassificationLog)>>,
+    pool: PgPool,
+    /// Started on first use, inside the caller's runtime; it ends with the riders.
+    flusher: std::sync::OnceLock<()>,
+}
+
+impl LogRiders {
+    /// The riders of `pool`'s database, shared by every store on it in this process.
+    pub fn of(pool: &PgPool) -> Arc<Self> {
+        static ALL: std::sync::OnceLock<
+            std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<LogRiders>>>,
+        > = std::sync::OnceLock::new();
+        let mut all = ALL
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.retain(|_, r| r.strong_count() > 0);
+        let key = database_key(pool);
+        if let Some(r) = all.get(&key).and_then(std::sync::Weak::upgrade) {
+            return r;
+        }
+        let riders = Arc::new(Self {
+            rows: std::sync::Mutex::new(Vec::new()),
+            pool: pool.clone(),
+            flusher: std::sync::OnceLock::new(),
+        });
+        all.insert(key, Arc::downgrade(&riders));
+        riders
+    }
+
+    fn rows(&self) -> std::sync::MutexGuard<'_, Vec<(std::time::Instant, ClassificationLog)>> {
+        self.rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn push(self: &Arc<Self>, row: ClassificationLog) {
+        self.flusher.get_or_init(|| {
+            tokio::spawn(flush_riders(Arc::downgrade(self)));
+        });
+        self.rows().push((std::time::Instant::now(), row));
+    }
+
+    /// Every row waiting, oldest first, for the statement about to be sent.
+    pub fn take(&self) -> Vec<(std::time::Instant, ClassificationLog)> {
+        std::mem::take(&mut *self.rows())
+    }
+
+    /// Rows a failed statement took: they wait again, ahead of the rows queued since.
+    pub fn put_back(&self, mut taken: Vec<(std::time::Instant, ClassificationLog)>) {
+        let mut rows = self.rows();
+        taken.append(&mut rows);
+        *rows = taken;
+    }
+
+    /// A `WITH` that inserts the rows bound from parameter `$first` on (with `bind`), to
+    /// put before a statement.
+    pub fn insert_before(first: usize) -> String {
+        let p = |k: usize| first + k;
+        format!(
+            "WITH logged AS (INSERT INTO classifications ({LOG_COLUMNS}) \
+             SELECT {LOG_COLUMNS} FROM unnest(${}::timestamptz[], ${}::text[], ${}::text[], \
+               ${}::text[], ${}::text[], ${}::real[], ${}::text[], ${}::bigint[], ${}::text[]) \
+               WITH ORDINALITY AS v({LOG_COLUMNS}, n) ORDER BY n) ",
+            p(0),
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            p(6),
+            p(7),
+            p(8)
+        )
+    }
+
+    /// Binds the rows' columns for `insert_before`.
+    pub fn bind<'q, O>(
+        q: sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+        rows: &[(std::time::Instant, ClassificationLog)],
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        let rows: Vec<&ClassificationLog> = rows.iter().map(|(_, r)| r).collect();
+        fn col<T>(rows: &[&ClassificationLog], f: impl Fn(&ClassificationLog) -> T) -> Vec<T> {
+            rows.iter().map(|r| f(r)).collect()
+        }
+        q.bind(col(&rows, |c| c.at))
+            .bind(col(&rows, |c| c.channel.clone()))
+            .bind(col(&rows, |c| c.text_masked.clone()))
+            .bind(col(&rows, |c| c.intent.clone()))
+            .bind(col(&rows, |c| c.entry.clone()))
+            .bind(col(&rows, |c| c.confidence))
+            .bind(col(&rows, |c| c.decision.clone()))
+            .bind(col(&rows, |c| c.latency_us))
+            .bind(col(&rows, |c| c.catalog_version.clone()))
+    }
+}
+
+/// Writes the rows that waited longer than `RIDE`, until the riders are gone.
+async fn flush_riders(riders: std::sync::Weak<LogRiders>) {
+    loop {
+        tokio::time::sleep(RIDE).await;
+        let Some(riders) = riders.upgrade() else {
+            return;
+        };
+        let stale: Vec<ClassificationLog> = {
+            let mut rows = riders.rows();
+            let fresh = rows
+                .iter()
+                .position(|(at, _)| at.elapsed() < RIDE)
+                .unwrap_or(rows.len());
+            rows.drain(..fresh).map(|(_, r)| r).collect()
+        };
+        if !stale.is_empty() {
+            if let Err(e) = insert_logs(&riders.pool, &stale).await {
+                tracing::error!(error = %e, rows = stale.len(), "cannot log classifications");
+            }
+        }
+    }
+}
+
+/// What names one database, for what is shared per database in a process.
+fn database_key(pool: &PgPool) -> String {
+    let o = pool.connect_options();
+    format!(
+        "{}:{}/{}",
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap_or("")
+    )
 }
 
 /// heatdesk's schema on PostgreSQL.
@@ -55,14 +199,7 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StorageError> {
 /// is flushed, and with it every commit before. Callers waiting at once share it.
 pub async fn sync(pool: &PgPool) -> Result<(), StorageError> {
     static BARRIERS: Registry<()> = Registry::new();
-    let o = pool.connect_options();
-    let key = format!(
-        "{}:{}/{}",
-        o.get_host(),
-        o.get_port(),
-        o.get_database().unwrap_or("")
-    );
-    barrier_for(&BARRIERS, key)
+    barrier_for(&BARRIERS, database_key(pool))
         .sync(|_| {
             let pool = pool.clone();
             Box::pin(async move {
@@ -93,6 +230,7 @@ impl PgStorage {
             }
         });
         Self {
+            riders: LogRiders::of(&pool),
             pool,
             log: Arc::new(log),
         }
@@ -194,6 +332,11 @@ impl Storage for PgStorage {
         }
         // The batch failed (a row it shared, the connection): this row alone.
         insert_logs(&self.pool, std::slice::from_ref(c)).await?;
+        Ok(())
+    }
+
+    async fn queue_classification(&self, c: &ClassificationLog) -> Result<(), StorageError> {
+        self.riders.push(c.clone());
         Ok(())
     }
 

@@ -16,6 +16,7 @@ use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
 use crate::storage::batch::{Batcher, Kept};
 use crate::storage::direct::{self, Direct};
+use crate::storage::LogRiders;
 use rusqlite::{types::ToSql, Connection};
 
 const LOAD: &str = "SELECT state, version, updated_at, last_message, last_outcome \
@@ -852,6 +853,7 @@ const SAVE_BATCH: usize = 64;
 async fn save_all(
     conn: &mut sqlx::PgConnection,
     turns: Vec<TurnToSave>,
+    logs: &[(std::time::Instant, crate::storage::ClassificationLog)],
 ) -> Result<Vec<bool>, sqlx::Error> {
     let mut order: Vec<usize> = (0..turns.len()).collect();
     order.sort_by(|a, b| turns[*a].user.cmp(&turns[*b].user));
@@ -899,33 +901,40 @@ async fn save_all(
             r.outcome.push(run.outcome.map(FormOutcome::as_str));
         }
     }
-    let saved: Vec<bool> = sqlx::query_scalar(
-        "SELECT heatdesk_save_turns($1, $2, $3, $4, $5, $6, \
-         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-    )
-    .bind(t.user)
-    .bind(t.state)
-    .bind(t.at)
-    .bind(t.expected)
-    .bind(t.message)
-    .bind(t.outcome)
-    .bind(l.turn)
-    .bind(l.at)
-    .bind(l.direction)
-    .bind(l.text)
-    .bind(l.author)
-    .bind(l.intent)
-    .bind(l.confidence)
-    .bind(l.delivery)
-    .bind(r.turn)
-    .bind(r.seq)
-    .bind(r.intent)
-    .bind(r.action)
-    .bind(r.at)
-    .bind(r.step)
-    .bind(r.outcome)
-    .fetch_one(conn)
-    .await?;
+    const SAVE: &str = "SELECT heatdesk_save_turns($1, $2, $3, $4, $5, $6, \
+         $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+    // The classification rows queued meanwhile go in the same statement (`LogRiders`).
+    let sql = match logs.is_empty() {
+        true => SAVE.to_owned(),
+        false => LogRiders::insert_before(22) + SAVE,
+    };
+    let q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(t.user)
+        .bind(t.state)
+        .bind(t.at)
+        .bind(t.expected)
+        .bind(t.message)
+        .bind(t.outcome)
+        .bind(l.turn)
+        .bind(l.at)
+        .bind(l.direction)
+        .bind(l.text)
+        .bind(l.author)
+        .bind(l.intent)
+        .bind(l.confidence)
+        .bind(l.delivery)
+        .bind(r.turn)
+        .bind(r.seq)
+        .bind(r.intent)
+        .bind(r.action)
+        .bind(r.at)
+        .bind(r.step)
+        .bind(r.outcome);
+    let q = match logs.is_empty() {
+        true => q,
+        false => LogRiders::bind(q, logs),
+    };
+    let saved: Vec<bool> = q.fetch_one(conn).await?;
     if saved.len() != n {
         return Err(sqlx::Error::Protocol(format!(
             "{} answers for {n} turns",
@@ -1006,9 +1015,21 @@ impl PgStore {
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);
         let kept = std::sync::Arc::new(Kept::new(pool.clone()));
+        let riders = LogRiders::of(&pool);
         let saves = Batcher::new(SAVE_BATCH, move |turns: Vec<TurnToSave>| {
-            let kept = kept.clone();
-            async move { kept.run(|c| Box::pin(save_all(c, turns))).await }
+            let (kept, riders) = (kept.clone(), riders.clone());
+            async move {
+                let logs = std::sync::Arc::new(riders.take());
+                let taken = logs.clone();
+                let saved = kept
+                    .run(|c| Box::pin(async move { save_all(c, turns, &taken).await }))
+                    .await;
+                if saved.is_err() {
+                    // Nothing was written: the rows wait for the next save, or go alone.
+                    riders.put_back(std::sync::Arc::unwrap_or_clone(logs));
+                }
+                saved
+            }
         });
         Self {
             pool,

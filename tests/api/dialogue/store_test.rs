@@ -138,15 +138,23 @@ async fn the_recent_transcript_is_a_residents_last_lines_oldest_first() {
 
 /// Rows of a table for one resident, counted on either backend.
 async fn count(db: &Database, table: &str, user: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
+    counted(
+        db,
+        format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1"),
+        user,
+    )
+    .await
+}
+
+async fn counted(db: &Database, sql: String, value: &str) -> i64 {
     match db {
         Database::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(user)
+            .bind(value)
             .fetch_one(p)
             .await
             .unwrap(),
         Database::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(user)
+            .bind(value)
             .fetch_one(p)
             .await
             .unwrap(),
@@ -525,5 +533,62 @@ async fn execute(db: &Database, sql: &'static str) {
     match db {
         Database::Sqlite(p) => drop(sqlx::query(sql).execute(p).await.unwrap()),
         Database::Postgres(p) => drop(sqlx::query(sql).execute(p).await.unwrap()),
+    }
+}
+
+async fn logged(db: &Database, text: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM classifications WHERE text_masked = $1";
+    counted(db, sql.to_owned(), text).await
+}
+
+#[tokio::test]
+async fn a_turns_classification_is_logged_once_when_its_turn_has_saved_or_alone_without_one() {
+    use heatdesk::storage::ClassificationLog;
+    use heatdesk::transcript::SavedTurn;
+    let dir = tempfile::tempdir().unwrap();
+    for db in backends(dir.path()).await {
+        let (s, log) = (store_for(&db), db.phrasebook_store());
+        let at = start_time();
+        let row = |text: &str| ClassificationLog {
+            at,
+            channel: "wechat".into(),
+            text_masked: text.into(),
+            intent: "heating_suspend".into(),
+            entry: None,
+            confidence: 0.9,
+            decision: "answer".into(),
+            latency_us: 80,
+            catalog_version: "v1".into(),
+        };
+        let turn = SavedTurn {
+            state: "{}",
+            expected: None,
+            at,
+            answered: None,
+        };
+        // Queued in the turn, then the turn saves: the row is committed by then.
+        log.queue_classification(&row("with a turn")).await.unwrap();
+        let line = TranscriptLine::new(at, Direction::In, "with a turn");
+        assert!(s.finish_turn("u", turn, &[line], &[]).await.unwrap());
+        assert_eq!(logged(&db, "with a turn").await, 1, "{:?}", db.backend());
+
+        // A turn that ends without saving: its row is written all the same, once.
+        log.queue_classification(&row("alone")).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while logged(&db, "alone").await == 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(logged(&db, "alone").await, 1, "{:?}", db.backend());
+        // Later saves take neither row again.
+        let next = SavedTurn {
+            state: "{}",
+            expected: Some(1),
+            at,
+            answered: None,
+        };
+        assert!(s.finish_turn("u", next, &[], &[]).await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(logged(&db, "with a turn").await, 1);
+        assert_eq!(logged(&db, "alone").await, 1);
     }
 }
