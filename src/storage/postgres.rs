@@ -13,6 +13,22 @@ use super::barrier::{barrier_for, Registry};
 use super::batch::{Batcher, Kept};
 use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 
+/// Binds `LogColumns` in `insert_sql`'s order, on a query of either kind.
+macro_rules! bind_columns {
+    ($q:expr, $c:expr) => {{
+        let c = $c;
+        $q.bind(c.at)
+            .bind(c.channel)
+            .bind(c.text_masked)
+            .bind(c.intent)
+            .bind(c.entry)
+            .bind(c.confidence)
+            .bind(c.decision)
+            .bind(c.latency_us)
+            .bind(c.catalog_version)
+    }};
+}
+
 #[derive(Debug, Clone)]
 pub struct PgStorage {
     pool: PgPool,
@@ -91,22 +107,7 @@ impl LogRiders {
     /// A `WITH` that inserts the rows bound from parameter `$first` on (with `bind`), to
     /// put before a statement.
     pub fn insert_before(first: usize) -> String {
-        let p = |k: usize| first + k;
-        format!(
-            "WITH logged AS (INSERT INTO classifications ({LOG_COLUMNS}) \
-             SELECT {LOG_COLUMNS} FROM unnest(${}::timestamptz[], ${}::text[], ${}::text[], \
-               ${}::text[], ${}::text[], ${}::real[], ${}::text[], ${}::bigint[], ${}::text[]) \
-               WITH ORDINALITY AS v({LOG_COLUMNS}, n) ORDER BY n) ",
-            p(0),
-            p(1),
-            p(2),
-            p(3),
-            p(4),
-            p(5),
-            p(6),
-            p(7),
-            p(8)
-        )
+        format!("WITH logged AS ({}) ", insert_sql(first))
     }
 
     /// Binds the rows' columns for `insert_before`.
@@ -114,19 +115,7 @@ impl LogRiders {
         q: sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
         rows: &[(std::time::Instant, ClassificationLog)],
     ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-        let rows: Vec<&ClassificationLog> = rows.iter().map(|(_, r)| r).collect();
-        fn col<T>(rows: &[&ClassificationLog], f: impl Fn(&ClassificationLog) -> T) -> Vec<T> {
-            rows.iter().map(|r| f(r)).collect()
-        }
-        q.bind(col(&rows, |c| c.at))
-            .bind(col(&rows, |c| c.channel.clone()))
-            .bind(col(&rows, |c| c.text_masked.clone()))
-            .bind(col(&rows, |c| c.intent.clone()))
-            .bind(col(&rows, |c| c.entry.clone()))
-            .bind(col(&rows, |c| c.confidence))
-            .bind(col(&rows, |c| c.decision.clone()))
-            .bind(col(&rows, |c| c.latency_us))
-            .bind(col(&rows, |c| c.catalog_version.clone()))
+        bind_columns!(q, LogColumns::of(rows.iter().map(|(_, r)| r)))
     }
 }
 
@@ -245,27 +234,65 @@ async fn insert_logs(
     db: impl sqlx::PgExecutor<'_>,
     rows: &[ClassificationLog],
 ) -> Result<(), sqlx::Error> {
-    fn col<T: Clone>(rows: &[ClassificationLog], f: impl Fn(&ClassificationLog) -> T) -> Vec<T> {
-        rows.iter().map(f).collect()
-    }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO classifications ({LOG_COLUMNS}) \
-         SELECT {LOG_COLUMNS} FROM unnest($1::timestamptz[], $2::text[], $3::text[], \
-           $4::text[], $5::text[], $6::real[], $7::text[], $8::bigint[], $9::text[]) \
-           WITH ORDINALITY AS v({LOG_COLUMNS}, n) ORDER BY n"
-    )))
-    .bind(col(rows, |c| c.at))
-    .bind(col(rows, |c| c.channel.clone()))
-    .bind(col(rows, |c| c.text_masked.clone()))
-    .bind(col(rows, |c| c.intent.clone()))
-    .bind(col(rows, |c| c.entry.clone()))
-    .bind(col(rows, |c| c.confidence))
-    .bind(col(rows, |c| c.decision.clone()))
-    .bind(col(rows, |c| c.latency_us))
-    .bind(col(rows, |c| c.catalog_version.clone()))
-    .execute(db)
-    .await?;
+    let q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(1)));
+    bind_columns!(q, LogColumns::of(rows.iter()))
+        .execute(db)
+        .await?;
     Ok(())
+}
+
+/// The insert of log rows given as one array per column, from parameter `$first` on, in
+/// the arrays' order.
+fn insert_sql(first: usize) -> String {
+    let p: Vec<String> = (first..first + 9).map(|k| format!("${k}")).collect();
+    format!(
+        "INSERT INTO classifications ({LOG_COLUMNS}) \
+         SELECT {LOG_COLUMNS} FROM unnest({}::timestamptz[], {}::text[], {}::text[], \
+           {}::text[], {}::text[], {}::real[], {}::text[], {}::bigint[], {}::text[]) \
+           WITH ORDINALITY AS v({LOG_COLUMNS}, n) ORDER BY n",
+        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
+    )
+}
+
+/// Log rows as the columns `insert_sql` takes.
+struct LogColumns {
+    at: Vec<chrono::DateTime<chrono::Utc>>,
+    channel: Vec<String>,
+    text_masked: Vec<String>,
+    intent: Vec<String>,
+    entry: Vec<Option<String>>,
+    confidence: Vec<f32>,
+    decision: Vec<String>,
+    latency_us: Vec<i64>,
+    catalog_version: Vec<String>,
+}
+
+impl LogColumns {
+    fn of<'a>(rows: impl Iterator<Item = &'a ClassificationLog>) -> Self {
+        let mut c = Self {
+            at: Vec::new(),
+            channel: Vec::new(),
+            text_masked: Vec::new(),
+            intent: Vec::new(),
+            entry: Vec::new(),
+            confidence: Vec::new(),
+            decision: Vec::new(),
+            latency_us: Vec::new(),
+            catalog_version: Vec::new(),
+        };
+        for r in rows {
+            c.at.push(r.at);
+            c.channel.push(r.channel.clone());
+            c.text_masked.push(r.text_masked.clone());
+            c.intent.push(r.intent.clone());
+            c.entry.push(r.entry.clone());
+            c.confidence.push(r.confidence);
+            c.decision.push(r.decision.clone());
+            c.latency_us.push(r.latency_us);
+            c.catalog_version.push(r.catalog_version.clone());
+        }
+        c
+    }
 }
 
 const LOG_COLUMNS: &str =
