@@ -61,6 +61,23 @@ impl<Q: Send + 'static, A: Send + 'static> Batcher<Q, A> {
         }
     }
 
+    /// As `new`, with each batch's statement sent on a connection the runner keeps
+    /// (`Kept`) rather than on the pool.
+    pub fn on_kept<F>(pool: PgPool, max: usize, run: F) -> Self
+    where
+        F: for<'c> Fn(&'c mut PgConnection, Vec<Q>) -> BoxFuture<'c, Result<Vec<A>, sqlx::Error>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let kept = Arc::new(Kept::new(pool));
+        let run = Arc::new(run);
+        Self::new(max, move |batch| {
+            let (kept, run) = (kept.clone(), run.clone());
+            async move { kept.run(|c| run(c, batch)).await }
+        })
+    }
+
     pub async fn call(&self, request: Q) -> Result<A, BatchError> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use sqlx::postgres::PgConnectOptions;
 
 use super::barrier::{barrier_for, Registry};
-use super::batch::{Batcher, Kept};
+use super::batch::Batcher;
 use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 
 /// Binds `LogColumns` in `insert_sql`'s order, on a query of either kind.
@@ -208,16 +208,16 @@ pub async fn sync(pool: &PgPool) -> Result<(), StorageError> {
 
 impl PgStorage {
     pub fn new(pool: PgPool) -> Self {
-        let kept = Arc::new(Kept::new(pool.clone()));
-        let log = Batcher::new(LOG_BATCH, move |rows: Vec<ClassificationLog>| {
-            let kept = kept.clone();
-            async move {
-                let n = rows.len();
-                kept.run(|c| Box::pin(async move { insert_logs(c, &rows).await }))
-                    .await
-                    .map(|()| vec![(); n])
-            }
-        });
+        let log = Batcher::on_kept(
+            pool.clone(),
+            LOG_BATCH,
+            |c, rows: Vec<ClassificationLog>| {
+                Box::pin(async move {
+                    insert_logs(c, &rows).await?;
+                    Ok(vec![(); rows.len()])
+                })
+            },
+        );
         Self {
             riders: LogRiders::of(&pool),
             pool,

@@ -14,7 +14,7 @@ use super::store::{
 use super::{FormOutcome, FormRun};
 use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
-use crate::storage::batch::{Batcher, Kept};
+use crate::storage::batch::Batcher;
 use crate::storage::direct::{self, Direct};
 use crate::storage::LogRiders;
 use rusqlite::{types::ToSql, Connection};
@@ -1014,22 +1014,18 @@ impl PgStore {
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_secs(30))
             .connect_lazy_with(options);
-        let kept = std::sync::Arc::new(Kept::new(pool.clone()));
         let riders = LogRiders::of(&pool);
-        let saves = Batcher::new(SAVE_BATCH, move |turns: Vec<TurnToSave>| {
-            let (kept, riders) = (kept.clone(), riders.clone());
-            async move {
-                let logs = std::sync::Arc::new(riders.take());
-                let taken = logs.clone();
-                let saved = kept
-                    .run(|c| Box::pin(async move { save_all(c, turns, &taken).await }))
-                    .await;
+        let saves = Batcher::on_kept(pool.clone(), SAVE_BATCH, move |c, turns| {
+            let riders = riders.clone();
+            Box::pin(async move {
+                let logs = riders.take();
+                let saved = save_all(c, turns, &logs).await;
                 if saved.is_err() {
                     // Nothing was written: the rows wait for the next save, or go alone.
-                    riders.put_back(std::sync::Arc::unwrap_or_clone(logs));
+                    riders.put_back(logs);
                 }
                 saved
-            }
+            })
         });
         Self {
             pool,

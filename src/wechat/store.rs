@@ -15,7 +15,7 @@ use wechat_mp::dedup::{Claim, DedupKey, DedupStore, Outcome, StoreError};
 
 use std::sync::Arc;
 
-use crate::storage::batch::{Batcher, Kept};
+use crate::storage::batch::Batcher;
 use crate::storage::{direct, Database};
 
 fn millis(t: SystemTime) -> i64 {
@@ -53,46 +53,44 @@ struct Batches {
 
 impl Batches {
     fn new(pool: &sqlx::PgPool) -> Self {
-        let kept = Arc::new(Kept::new(pool.clone()));
-        let claim = Batcher::new(BATCH, move |claims: Vec<(String, i64, i64)>| {
-            let kept = kept.clone();
-            async move {
-                kept.run(|c| Box::pin(async move { claim_all(c, claims).await }))
-                    .await
-            }
+        let claim = Batcher::on_kept(pool.clone(), BATCH, |c, claims| {
+            Box::pin(claim_all(c, claims))
         });
-        let kept = Arc::new(Kept::new(pool.clone()));
-        let complete = Batcher::new(BATCH, move |done: Vec<(String, String, i64)>| {
-            let kept = kept.clone();
-            async move {
-                let n = done.len();
-                // One row per key (a key is completed once; should two come, the last
-                // stands): `DO UPDATE` may not touch a row twice in one statement.
-                let mut last = std::collections::HashMap::new();
-                for (k, o, e) in done {
-                    last.insert(k, (o, e));
-                }
-                let (keys, rest): (Vec<String>, Vec<(String, i64)>) = last.into_iter().unzip();
-                let (outcomes, expires): (Vec<String>, Vec<i64>) = rest.into_iter().unzip();
-                // An upsert, not `UPDATE … FROM unnest`: its plan is the key's index
-                // whatever the table's size (a join's plan, made while the table was small,
-                // scanned all of it).
-                let statement = sqlx::query(
-                    "INSERT INTO wechat_dedup (key, outcome, expires_at) \
-                     SELECT k, o, e FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(k, o, e) \
-                     ON CONFLICT (key) DO UPDATE SET outcome = EXCLUDED.outcome, \
-                     expires_at = EXCLUDED.expires_at",
-                )
-                .bind(keys)
-                .bind(outcomes)
-                .bind(expires);
-                kept.run(|c| Box::pin(async move { statement.execute(c).await }))
-                    .await?;
-                Ok(vec![(); n])
-            }
+        let complete = Batcher::on_kept(pool.clone(), BATCH, |c, done| {
+            Box::pin(complete_all(c, done))
         });
         Self { claim, complete }
     }
+}
+
+/// Writes the outcomes in one statement.
+async fn complete_all(
+    conn: &mut sqlx::PgConnection,
+    done: Vec<(String, String, i64)>,
+) -> Result<Vec<()>, sqlx::Error> {
+    let n = done.len();
+    // One row per key (a key is completed once; should two come, the last stands):
+    // `DO UPDATE` may not touch a row twice in one statement.
+    let mut last = std::collections::HashMap::new();
+    for (k, o, e) in done {
+        last.insert(k, (o, e));
+    }
+    let (keys, rest): (Vec<String>, Vec<(String, i64)>) = last.into_iter().unzip();
+    let (outcomes, expires): (Vec<String>, Vec<i64>) = rest.into_iter().unzip();
+    // An upsert, not `UPDATE … FROM unnest`: its plan is the key's index whatever the
+    // table's size (a join's plan, made while the table was small, scanned all of it).
+    sqlx::query(
+        "INSERT INTO wechat_dedup (key, outcome, expires_at) \
+         SELECT k, o, e FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(k, o, e) \
+         ON CONFLICT (key) DO UPDATE SET outcome = EXCLUDED.outcome, \
+         expires_at = EXCLUDED.expires_at",
+    )
+    .bind(keys)
+    .bind(outcomes)
+    .bind(expires)
+    .execute(conn)
+    .await?;
+    Ok(vec![(); n])
 }
 
 /// Pushes per statement.
