@@ -5,6 +5,7 @@ mod backup;
 mod barrier;
 pub mod batch;
 pub mod direct;
+mod kept;
 mod postgres;
 mod schema;
 mod sqlite;
@@ -18,6 +19,7 @@ use serde::Serialize;
 pub use backup::{
     backup_sqlite, restore_sqlite, sqlite_in_use, sqlite_path, verify_sqlite_backup, Restored,
 };
+pub use kept::{Kept, KeptConns, KeptOf};
 pub use postgres::sync as sync_postgres;
 pub use postgres::{LogRiders, PgStorage};
 pub use schema::{Migration, SchemaStatus};

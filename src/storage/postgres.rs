@@ -11,6 +11,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use super::barrier::{barrier_for, Registry};
 use super::batch::Batcher;
+use super::kept::KeptConns;
 use super::{Backend, ClassificationLog, Publication, Storage, StorageError};
 
 /// Binds `LogColumns` in `insert_sql`'s order, on a query of either kind.
@@ -58,25 +59,12 @@ pub struct LogRiders {
 impl LogRiders {
     /// The riders of `pool`'s database, shared by every store on it in this process.
     pub fn of(pool: &PgPool) -> Arc<Self> {
-        static ALL: std::sync::OnceLock<
-            std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<LogRiders>>>,
-        > = std::sync::OnceLock::new();
-        let mut all = ALL
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        all.retain(|_, r| r.strong_count() > 0);
-        let key = database_key(pool);
-        if let Some(r) = all.get(&key).and_then(std::sync::Weak::upgrade) {
-            return r;
-        }
-        let riders = Arc::new(Self {
+        static ALL: PerDatabase<LogRiders> = std::sync::OnceLock::new();
+        shared(&ALL, pool, || Self {
             rows: std::sync::Mutex::new(Vec::new()),
             pool: pool.clone(),
             flusher: std::sync::OnceLock::new(),
-        });
-        all.insert(key, Arc::downgrade(&riders));
-        riders
+        })
     }
 
     fn rows(&self) -> std::sync::MutexGuard<'_, Vec<(std::time::Instant, ClassificationLog)>> {
@@ -140,6 +128,38 @@ async fn flush_riders(riders: std::sync::Weak<LogRiders>) {
             }
         }
     }
+}
+
+/// Connections kept for single statements per database (`storage::kept`): about one per
+/// runtime thread is the most in use at once; a few more cover a moment's overlap.
+const KEPT: usize = 4;
+
+/// The kept connections of `pool`'s database, shared by every store on it in this process.
+pub(super) fn kept(pool: &PgPool) -> Arc<KeptConns<sqlx::Postgres>> {
+    static ALL: PerDatabase<KeptConns<sqlx::Postgres>> = std::sync::OnceLock::new();
+    shared(&ALL, pool, || {
+        KeptConns::new(pool.clone(), KEPT, IDLE_BEFORE_PING)
+    })
+}
+
+/// What a process shares per database, while anything holds it.
+type PerDatabase<T> =
+    std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<T>>>>;
+
+/// `registry`'s entry for `pool`'s database, made by `make` if there is none alive.
+fn shared<T>(registry: &'static PerDatabase<T>, pool: &PgPool, make: impl FnOnce() -> T) -> Arc<T> {
+    let mut all = registry
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    all.retain(|_, r| r.strong_count() > 0);
+    let key = database_key(pool);
+    if let Some(r) = all.get(&key).and_then(std::sync::Weak::upgrade) {
+        return r;
+    }
+    let made = Arc::new(make());
+    all.insert(key, Arc::downgrade(&made));
+    made
 }
 
 /// What names one database, for what is shared per database in a process.

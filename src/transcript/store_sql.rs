@@ -16,7 +16,7 @@ use crate::domain::{EscalationReason, IntentId};
 use crate::service::AccountNo;
 use crate::storage::batch::Batcher;
 use crate::storage::direct::{self, Direct};
-use crate::storage::LogRiders;
+use crate::storage::{KeptOf, LogRiders};
 use rusqlite::{types::ToSql, Connection};
 
 const LOAD: &str = "SELECT state, version, updated_at, last_message, last_outcome \
@@ -354,6 +354,8 @@ macro_rules! impl_store {
         #[derive(Debug, Clone)]
         pub struct $name {
             pool: $pool,
+            /// Single statements, on connections kept out of the pool.
+            kept: crate::storage::Kept<$pool>,
             locks: $locks,
             /// SQLite: the reply path's statements without the pool (`storage::direct`).
             direct: Option<Direct>,
@@ -379,7 +381,7 @@ macro_rules! impl_store {
                 let rows = sqlx::query(sql)
                     .bind(user)
                     .bind(n)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 rows.iter()
                     .map(|r| {
@@ -409,7 +411,7 @@ macro_rules! impl_store {
                 }
                 let row = sqlx::query(LOAD)
                     .bind(user)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&*self.kept)
                     .await?;
                 row.map(|r| {
                     Ok(StoredConversation {
@@ -450,7 +452,7 @@ macro_rules! impl_store {
                     .bind(expected.unwrap_or(0))
                     .bind(message)
                     .bind(outcome)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -523,7 +525,7 @@ macro_rules! impl_store {
                 for l in lines {
                     q = bind_line(q, user, l);
                 }
-                q.execute(&self.pool).await?;
+                q.execute(&*self.kept).await?;
                 Ok(())
             }
 
@@ -533,7 +535,7 @@ macro_rules! impl_store {
                 line: &TranscriptLine,
             ) -> Result<i64, StoreError> {
                 let row = bind_line(sqlx::query(APPEND), user, line)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&*self.kept)
                     .await?;
                 Ok(row.try_get("id")?)
             }
@@ -542,7 +544,7 @@ macro_rules! impl_store {
                 sqlx::query(SET_DELIVERY)
                     .bind(line)
                     .bind(delivery)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
@@ -570,7 +572,7 @@ macro_rules! impl_store {
             async fn last_inbound(&self, user: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
                 let row = sqlx::query(LAST_INBOUND)
                     .bind(user)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&*self.kept)
                     .await?;
                 Ok(row.try_get("at")?)
             }
@@ -583,7 +585,7 @@ macro_rules! impl_store {
                 let row = sqlx::query(SENT_SINCE)
                     .bind(user)
                     .bind(since)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&*self.kept)
                     .await?;
                 Ok(row.try_get("n")?)
             }
@@ -594,7 +596,7 @@ macro_rules! impl_store {
                 }
                 let rows = sqlx::query(BINDINGS)
                     .bind(user)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 rows.iter()
                     .map(|r| {
@@ -625,7 +627,7 @@ macro_rules! impl_store {
                     .bind(user)
                     .bind(no.as_str())
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -634,7 +636,7 @@ macro_rules! impl_store {
                 let done = sqlx::query(UNBIND)
                     .bind(user)
                     .bind(no.as_str())
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
@@ -664,7 +666,7 @@ macro_rules! impl_store {
                     .bind(e.intent.as_ref().map(|i| i.as_str().to_owned()))
                     .bind(e.confidence.map(f64::from))
                     .bind(e.at)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
@@ -672,7 +674,7 @@ macro_rules! impl_store {
             async fn escalations(&self, user: &str) -> Result<Vec<EscalationRecord>, StoreError> {
                 let rows = sqlx::query(ESCALATIONS)
                     .bind(user)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 rows.iter()
                     .map(|r| {
@@ -694,7 +696,7 @@ macro_rules! impl_store {
             async fn users_bound_to(&self, no: &AccountNo) -> Result<Vec<String>, StoreError> {
                 let rows = sqlx::query(BOUND_USERS)
                     .bind(no.as_str())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 rows.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
             }
@@ -709,7 +711,7 @@ macro_rules! impl_store {
                     .bind(user)
                     .bind(text)
                     .bind(at)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
@@ -724,7 +726,7 @@ macro_rules! impl_store {
                 }
                 let rows = sqlx::query(NOTICES)
                     .bind(user)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in &rows {
@@ -734,7 +736,7 @@ macro_rules! impl_store {
                     let gone = sqlx::query(DROP_NOTICE)
                         .bind(id)
                         .bind(Utc::now())
-                        .execute(&self.pool)
+                        .execute(&*self.kept)
                         .await?;
                     if gone.rows_affected() == 1 {
                         out.push(r.try_get("text")?);
@@ -759,7 +761,7 @@ macro_rules! impl_store {
                     .bind(run.at)
                     .bind(run.step.as_str())
                     .bind(run.outcome.map(FormOutcome::as_str))
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
@@ -777,6 +779,7 @@ impl SqliteStore {
     pub fn new(pool: sqlx::SqlitePool) -> Self {
         Self {
             direct: Some(direct::of(&pool)),
+            kept: pool.kept(),
             pool,
             locks: KeyedLocks::default(),
             saves: None,
@@ -1028,6 +1031,7 @@ impl PgStore {
             })
         });
         Self {
+            kept: pool.kept(),
             pool,
             locks: PgLocks {
                 pool: locks,

@@ -187,17 +187,29 @@ async fn a_kept_connection_serves_statement_after_statement_and_is_replaced_when
     assert_eq!(pid().await.unwrap(), first, "the same connection, kept");
     // The server ends that connection: the next statement fails, the one after runs on
     // another connection.
+    end_backend(&pool, first).await;
+    assert!(pid().await.is_err());
+    let second = pid().await.unwrap();
+    assert_ne!(second, first);
+    assert_eq!(pid().await.unwrap(), second);
+    // The kept connection goes back to the pool with its keeper.
+    drop(kept);
+    pool.close().await;
+}
+
+/// Has the server end the backend `pid`, and waits until it is gone.
+async fn end_backend(pool: &sqlx::PgPool, pid: i32) {
     let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
-        .bind(first)
-        .fetch_one(&pool)
+        .bind(pid)
+        .fetch_one(pool)
         .await
         .unwrap();
     assert!(ended);
     let gone = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1")
-            .bind(first)
-            .fetch_one(&pool)
+            .bind(pid)
+            .fetch_one(pool)
             .await
             .unwrap();
         if left == 0 || std::time::Instant::now() > gone {
@@ -205,11 +217,77 @@ async fn a_kept_connection_serves_statement_after_statement_and_is_replaced_when
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(pid().await.is_err());
-    let second = pid().await.unwrap();
-    assert_ne!(second, first);
-    assert_eq!(pid().await.unwrap(), second);
-    // The kept connection goes back to the pool with its keeper.
-    drop(kept);
+}
+
+#[tokio::test]
+async fn single_statements_reuse_kept_connections_but_never_a_broken_stale_or_half_read_one() {
+    use heatdesk::storage::KeptConns;
+    use std::time::Duration as Wait;
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let kept = KeptConns::new(pool.clone(), 2, Wait::from_secs(60));
+    async fn pid(k: &KeptConns<sqlx::Postgres>) -> Result<i32, sqlx::Error> {
+        sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(k)
+            .await
+    }
+
+    let first = pid(&kept).await.unwrap();
+    assert_eq!(
+        pid(&kept).await.unwrap(),
+        first,
+        "kept, not given to the pool"
+    );
+    let rows: Vec<i32> = sqlx::query_scalar("SELECT generate_series(1, 3)")
+        .fetch_all(&kept)
+        .await
+        .unwrap();
+    assert_eq!(rows, [1, 2, 3]);
+    assert_eq!(kept.idle_count(), 1);
+
+    // A statement abandoned before its answer: its connection goes to the pool, which
+    // reads what is left, not back to the set; the next statement gets its own answer.
+    let abandoned = tokio::time::timeout(
+        Wait::from_millis(100),
+        sqlx::query_scalar::<_, i32>("SELECT 7 FROM pg_sleep(0.5)").fetch_one(&kept),
+    )
+    .await;
+    assert!(abandoned.is_err());
+    assert_eq!(kept.idle_count(), 0);
+    let n: i32 = sqlx::query_scalar("SELECT 8")
+        .fetch_one(&kept)
+        .await
+        .unwrap();
+    assert_eq!(n, 8);
+
+    // Four at once take four connections; two of them wait idle afterwards.
+    let at_once = futures_util::future::join_all((0..4).map(|_| {
+        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid() FROM pg_sleep(0.05)").fetch_one(&kept)
+    }))
+    .await;
+    let pids: std::collections::HashSet<i32> = at_once.into_iter().map(Result::unwrap).collect();
+    assert_eq!(pids.len(), 4);
+    assert_eq!(kept.idle_count(), 2);
+
+    // The server ends the connection kept last: the statement sent on it fails, and the
+    // next one runs on another.
+    let victim = pid(&kept).await.unwrap();
+    end_backend(&pool, victim).await;
+    assert!(pid(&kept).await.is_err());
+    let other = pid(&kept).await.unwrap();
+    assert_ne!(other, victim);
+
+    // A connection idle longer than `fresh` is tested by the pool before it is used, so
+    // one the server ended meanwhile costs no statement.
+    let briefly = KeptConns::new(pool.clone(), 1, Wait::from_millis(50));
+    let stale = pid(&briefly).await.unwrap();
+    end_backend(&pool, stale).await;
+    tokio::time::sleep(Wait::from_millis(100)).await;
+    let fresh = pid(&briefly).await.unwrap();
+    assert_ne!(fresh, stale);
+
+    drop((kept, briefly));
     pool.close().await;
 }

@@ -23,6 +23,8 @@ macro_rules! impl_repo {
         #[derive(Debug, Clone)]
         pub(crate) struct $name {
             pool: $pool,
+            /// Single statements, on connections kept out of the pool.
+            kept: crate::storage::Kept<$pool>,
             /// SQLite: the reply path's writer, held while a transaction here writes.
             writer: Option<crate::storage::direct::Direct>,
         }
@@ -30,8 +32,10 @@ macro_rules! impl_repo {
         impl $name {
             pub(crate) fn new(pool: $pool) -> Self {
                 use crate::storage::direct::WriterOf;
+                use crate::storage::KeptOf;
                 Self {
                     writer: pool.writer(),
+                    kept: pool.kept(),
                     pool,
                 }
             }

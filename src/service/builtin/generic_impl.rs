@@ -7,7 +7,7 @@ macro_rules! impl_repo_trait {
             async fn account(&self, no: &AccountNo) -> Result<Option<Holder>, sqlx::Error> {
                 let row = sqlx::query(SQL.account)
                     .bind(no.as_str())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&*self.kept)
                     .await?;
                 row.as_ref().map(holder_from).transpose()
             }
@@ -15,7 +15,7 @@ macro_rules! impl_repo_trait {
             async fn bills(&self, no: &AccountNo) -> Result<Vec<Bill>, sqlx::Error> {
                 let rows = sqlx::query(SQL.bills)
                     .bind(no.as_str())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 rows.iter()
                     .map(|r| {
@@ -32,7 +32,7 @@ macro_rules! impl_repo_trait {
             async fn payments(&self, no: &AccountNo) -> Result<Vec<Payment>, sqlx::Error> {
                 let rows = sqlx::query(SQL.payments)
                     .bind(no.as_str())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 rows.iter()
                     .map(|r| {
@@ -49,12 +49,12 @@ macro_rules! impl_repo_trait {
             async fn requests(&self, no: &AccountNo) -> Result<Vec<ServiceRequest>, sqlx::Error> {
                 let events = sqlx::query(SQL.events_of_account)
                     .bind(no.as_str())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 let mut events = group(&events)?;
                 let rows = sqlx::query(SQL.requests_of)
                     .bind(no.as_str())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 rows.iter().map(|r| request_from(r, &mut events)).collect()
             }
@@ -62,20 +62,20 @@ macro_rules! impl_repo_trait {
             async fn request(&self, id: &RequestId) -> Result<Option<ServiceRequest>, sqlx::Error> {
                 let Some(row) = sqlx::query(SQL.request)
                     .bind(id.as_str())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&*self.kept)
                     .await?
                 else {
                     return Ok(None);
                 };
                 let events = sqlx::query(SQL.events_of_request)
                     .bind(id.as_str())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 request_from(&row, &mut group(&events)?).map(Some)
             }
 
             async fn halls(&self) -> Result<Vec<Hall>, sqlx::Error> {
-                let rows = sqlx::query(SQL.halls).fetch_all(&self.pool).await?;
+                let rows = sqlx::query(SQL.halls).fetch_all(&*self.kept).await?;
                 rows.iter()
                     .map(|r| {
                         Ok(Hall {
@@ -102,7 +102,7 @@ macro_rules! impl_repo_trait {
                     .bind(enum_list(kinds))
                     .bind(enum_list(closed))
                     .bind(district)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 if rows.is_empty() {
                     return Ok(Vec::new());
@@ -113,7 +113,7 @@ macro_rules! impl_repo_trait {
                     .collect::<Result<Vec<_>, _>>()?;
                 let events = sqlx::query(SQL.events_of_requests)
                     .bind(serde_json::Value::from(ids).to_string())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&*self.kept)
                     .await?;
                 let mut events = group(&events)?;
                 rows.iter()
@@ -132,7 +132,7 @@ macro_rules! impl_repo_trait {
             async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Stored>, sqlx::Error> {
                 let row = sqlx::query(SQL.replay)
                     .bind(key.as_str())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&*self.kept)
                     .await?;
                 row.map(|r| {
                     Ok(Stored {
@@ -254,7 +254,7 @@ macro_rules! impl_repo_trait {
 
             async fn count_accounts(&self) -> Result<i64, sqlx::Error> {
                 sqlx::query(SQL.count_accounts)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&*self.kept)
                     .await?
                     .try_get("n")
             }
@@ -270,7 +270,7 @@ macro_rules! impl_repo_trait {
                     .bind(&a.estate)
                     .bind(a.area_m2)
                     .bind(enum_str(&a.status))
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
@@ -282,7 +282,7 @@ macro_rules! impl_repo_trait {
                     .bind(b.amount.0)
                     .bind(b.paid.0)
                     .bind(b.due)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
@@ -294,7 +294,7 @@ macro_rules! impl_repo_trait {
                     .bind(p.amount.0)
                     .bind(&p.channel)
                     .bind(&p.season)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
@@ -309,7 +309,7 @@ macro_rules! impl_repo_trait {
                     .bind(&h.hours)
                     .bind(h.lat)
                     .bind(h.lon)
-                    .execute(&self.pool)
+                    .execute(&*self.kept)
                     .await?;
                 Ok(())
             }
