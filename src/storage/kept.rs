@@ -2,9 +2,9 @@
 //!
 //! sqlx's pool tests every connection given back to it with a round trip of its own (a
 //! `ping` on release, always, whatever the pool's options say), so on PostgreSQL each
-//! statement run on the pool wakes the server twice. The reads a turn makes at the pool
-//! (a resident's bindings, the built-in service's accounts) run here instead, on a
-//! connection taken from a small set and put back without that test. A connection is put
+//! statement run on the pool wakes the server twice. The single statements of the stores
+//! a turn reads from (a resident's bindings, the built-in service's accounts) run here
+//! instead, on a connection taken from a small set and put back without that test. A connection is put
 //! back only after its statement has been answered in full; after an error, or when the
 //! caller's future is dropped mid-statement, it goes back to the pool, which tests it (and
 //! drops it if it is broken). One idle longer than the pool trusts an idle connection goes
@@ -202,4 +202,4 @@ impl KeptOf for sqlx::SqlitePool {
 }
 
 /// The field type of a store generic over the pool type `P`.
-pub type Kept<P> = Arc<KeptConns<<P as KeptOf>::Db>>;
+pub type KeptFor<P> = Arc<KeptConns<<P as KeptOf>::Db>>;

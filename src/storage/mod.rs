@@ -19,7 +19,7 @@ use serde::Serialize;
 pub use backup::{
     backup_sqlite, restore_sqlite, sqlite_in_use, sqlite_path, verify_sqlite_backup, Restored,
 };
-pub use kept::{Kept, KeptConns, KeptOf};
+pub use kept::{KeptConns, KeptFor, KeptOf};
 pub use postgres::sync as sync_postgres;
 pub use postgres::{LogRiders, PgStorage};
 pub use schema::{Migration, SchemaStatus};

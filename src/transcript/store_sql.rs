@@ -355,7 +355,7 @@ macro_rules! impl_store {
         pub struct $name {
             pool: $pool,
             /// Single statements, on connections kept out of the pool.
-            kept: crate::storage::Kept<$pool>,
+            kept: crate::storage::KeptFor<$pool>,
             locks: $locks,
             /// SQLite: the reply path's statements without the pool (`storage::direct`).
             direct: Option<Direct>,

@@ -24,7 +24,7 @@ macro_rules! impl_repo {
         pub(crate) struct $name {
             pool: $pool,
             /// Single statements, on connections kept out of the pool.
-            kept: crate::storage::Kept<$pool>,
+            kept: crate::storage::KeptFor<$pool>,
             /// SQLite: the reply path's writer, held while a transaction here writes.
             writer: Option<crate::storage::direct::Direct>,
         }
