@@ -9,9 +9,11 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use futures_util::future::BoxFuture;
-use sqlx::pool::PoolConnection;
+use futures_util::FutureExt;
 use sqlx::postgres::{PgConnection, PgPool};
-use sqlx::Postgres;
+
+use super::kept::KeptConns;
+use super::postgres::IDLE_BEFORE_PING;
 use tokio::sync::{mpsc, oneshot};
 
 type Run<Q, A> = Arc<
@@ -62,7 +64,8 @@ impl<Q: Send + 'static, A: Send + 'static> Batcher<Q, A> {
     }
 
     /// As `new`, with each batch's statement sent on a connection the runner keeps
-    /// (`Kept`) rather than on the pool.
+    /// (`KeptConns`, one) rather than on the pool: the pool tests every connection given
+    /// back to it with a round trip of its own.
     pub fn on_kept<F>(pool: PgPool, max: usize, run: F) -> Self
     where
         F: for<'c> Fn(&'c mut PgConnection, Vec<Q>) -> BoxFuture<'c, Result<Vec<A>, sqlx::Error>>
@@ -70,11 +73,20 @@ impl<Q: Send + 'static, A: Send + 'static> Batcher<Q, A> {
             + Sync
             + 'static,
     {
-        let kept = Arc::new(Kept::new(pool));
+        let kept = Arc::new(KeptConns::new(pool, 1, IDLE_BEFORE_PING));
         let run = Arc::new(run);
         Self::new(max, move |batch| {
             let (kept, run) = (kept.clone(), run.clone());
-            async move { kept.run(|c| run(c, batch)).await }
+            async move {
+                kept.on(move |mut c| {
+                    async move {
+                        let answers = run(&mut c, batch).await;
+                        (c, answers)
+                    }
+                    .boxed()
+                })
+                .await
+            }
         })
     }
 
@@ -114,48 +126,6 @@ async fn runner<Q, A>(mut rx: mpsc::UnboundedReceiver<Job<Q, A>>, run: Run<Q, A>
                 }
             }
         }
-    }
-}
-
-/// A connection a runner keeps out of the pool, for statements sent one at a time.
-///
-/// sqlx's pool tests every connection given back to it with a round trip of its own
-/// (`ping` on release, always), so a statement run on the pool wakes the server twice;
-/// on a connection kept here it wakes it once. After an error the connection goes back
-/// to the pool, which tests it (and drops it if it is broken), and the next statement
-/// takes one afresh.
-#[derive(Debug)]
-pub struct Kept {
-    pool: PgPool,
-    conn: tokio::sync::Mutex<Option<PoolConnection<Postgres>>>,
-}
-
-impl Kept {
-    pub fn new(pool: PgPool) -> Self {
-        Self {
-            pool,
-            conn: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    /// Runs `f` on the kept connection, taking one from the pool if none is kept.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, sqlx::Error>
-    where
-        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>,
-    {
-        let mut slot = self.conn.lock().await;
-        // Out of the slot while the statement runs: should this future be dropped
-        // mid-statement, the connection goes back to the pool with its answer unread,
-        // and the pool's test reads it.
-        let mut conn = match slot.take() {
-            Some(conn) => conn,
-            None => self.pool.acquire().await?,
-        };
-        let result = f(&mut conn).await;
-        if result.is_ok() {
-            *slot = Some(conn);
-        }
-        result
     }
 }
 

@@ -8,7 +8,8 @@
 //! back only after its statement has been answered in full; after an error, or when the
 //! caller's future is dropped mid-statement, it goes back to the pool, which tests it (and
 //! drops it if it is broken). One idle longer than the pool trusts an idle connection goes
-//! back to the pool to be tested before it is used.
+//! back to the pool to be tested before it is used. Each group statement's runner keeps a
+//! set of one (`batch::Batcher::on_kept`).
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -84,7 +85,7 @@ impl<DB: Database> KeptConns<DB> {
     /// Runs `f` on a kept connection, which `f` hands back with its result; it is kept
     /// again only if `f` succeeded. Should the future be dropped mid-statement, the
     /// connection goes with it, back to the pool.
-    fn on<'e, T, F>(&'e self, f: F) -> BoxFuture<'e, Result<T, sqlx::Error>>
+    pub(super) fn on<'e, T, F>(&'e self, f: F) -> BoxFuture<'e, Result<T, sqlx::Error>>
     where
         T: Send + 'e,
         F: FnOnce(

@@ -177,7 +177,7 @@ fn database_key(pool: &PgPool) -> String {
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// How long a pooled connection may sit unused before it is tested on its next use.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+pub(super) const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
 /// Connects; the schema is left as it is.
 pub(super) async fn connect(url: &str) -> Result<PgPool, StorageError> {

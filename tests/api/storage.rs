@@ -168,21 +168,21 @@ async fn promises_wait_for_a_flush_and_plain_answers_do_not() {
 
 #[tokio::test]
 async fn a_kept_connection_serves_statement_after_statement_and_is_replaced_when_it_breaks() {
-    use heatdesk::storage::batch::Kept;
+    use heatdesk::storage::batch::Batcher;
     let Some(url) = fresh_postgres().await else {
         return;
     };
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let kept = Kept::new(pool.clone());
-    let pid = || {
-        kept.run(|c| {
-            Box::pin(async move {
-                sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
-                    .fetch_one(c)
-                    .await
-            })
+    // A group statement's runner: each batch answers its callers with its backend.
+    let kept = Batcher::on_kept(pool.clone(), 8, |c, calls: Vec<()>| {
+        Box::pin(async move {
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(c)
+                .await?;
+            Ok(vec![pid; calls.len()])
         })
-    };
+    });
+    let pid = || kept.call(());
     let first = pid().await.unwrap();
     assert_eq!(pid().await.unwrap(), first, "the same connection, kept");
     // The server ends that connection: the next statement fails, the one after runs on
@@ -192,7 +192,7 @@ async fn a_kept_connection_serves_statement_after_statement_and_is_replaced_when
     let second = pid().await.unwrap();
     assert_ne!(second, first);
     assert_eq!(pid().await.unwrap(), second);
-    // The kept connection goes back to the pool with its keeper.
+    // The kept connection goes back to the pool with its runner.
     drop(kept);
     pool.close().await;
 }
